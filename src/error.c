@@ -1,0 +1,70 @@
+/* error.c - the error object: filled where a failure happens, given
+ * context on its way up, printed once by main. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static void set_message(nx_error *err, nx_errkind kind, const char *fmt,
+			va_list ap)
+{
+	err->kind = kind;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+}
+
+int nx_fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	err->sys_errno = 0;
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int nx_fail_errno(nx_error *err, nx_errkind kind, int errnum,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	if (!err)
+		return -1;
+	err->sys_errno = errnum;
+	va_start(ap, fmt);
+	set_message(err, kind, fmt, ap);
+	va_end(ap);
+	len = strlen(err->msg);
+	snprintf(err->msg + len, sizeof err->msg - len, ": %s",
+		 strerror(errnum));
+	return -1;
+}
+
+int nx_error_prefix(nx_error *err, const char *fmt, ...)
+{
+	char prefix[NX_ERROR_MAX];
+	char old[NX_ERROR_MAX];
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	return -1;
+}
+
+void nx_error_clear(nx_error *err)
+{
+	if (!err)
+		return;
+	err->kind = NX_OK;
+	err->sys_errno = 0;
+	err->msg[0] = '\0';
+}

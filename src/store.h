@@ -1,0 +1,53 @@
+/* store.h - where sandbox records live.  An interface with one backend
+ * today (SQLite, store_sqlite.c): WAL, a busy timeout, a schema version
+ * with migrations, and a transaction around every change.
+ *
+ * Rows are nx_sandbox records (nexus.h); the store owns no policy: which
+ * rows may change and how is the engine's business.  Every write that
+ * depends on what the engine read earlier is conditional on it (the
+ * "expect" status), so two processes racing on one sandbox cannot both
+ * win. */
+#ifndef NX_STORE_H
+#define NX_STORE_H
+
+#include "util.h"
+
+typedef struct nx_store nx_store;
+
+/* Open (creating) the database at path; mode 0600, parent dir made 0700. */
+NX_HIDDEN int nx_store_open(const char *path, nx_store **out, nx_error *err);
+NX_HIDDEN void nx_store_close(nx_store *s);
+
+/* Insert a new row; the id must be unused (NX_E_STORE otherwise). */
+NX_HIDDEN int nx_store_insert(nx_store *s, const nx_sandbox *sb,
+			      nx_error *err);
+
+/* Load a row by id: 0 and *found true/false, or -1 on failure. */
+NX_HIDDEN int nx_store_get(nx_store *s, const char *sandbox_id,
+			   nx_sandbox *out, bool *found, nx_error *err);
+
+/* Rows whose name equals name, in this user's tenant, newest first. */
+NX_HIDDEN int nx_store_find_by_name(nx_store *s, const char *user_id,
+				    const char *tenant_id, const char *name,
+				    nx_sandbox_list *out, nx_error *err);
+
+/* Rows matching the filter (NULL fields match anything), oldest first. */
+typedef struct nx_store_filter {
+	const char *user_id;
+	const char *agent_id;
+	const char *tenant_id;
+} nx_store_filter;
+NX_HIDDEN int nx_store_list(nx_store *s, const nx_store_filter *filter,
+			    nx_sandbox_list *out, nx_error *err);
+
+/* Active rows with max(last_active_at + ttl, busy_until) <= now. */
+NX_HIDDEN int nx_store_list_expired(nx_store *s, int64_t now,
+				    nx_sandbox_list *out, nx_error *err);
+
+/* Write status, last_active_at, paused_at, stopped_at, busy_until and
+ * provider_status of sb, only if the row's status is still expect.
+ * *changed tells whether it was. */
+NX_HIDDEN int nx_store_update(nx_store *s, const nx_sandbox *sb,
+			      nx_status expect, bool *changed, nx_error *err);
+
+#endif

@@ -1,0 +1,227 @@
+/* util.c - allocation, time, parsing and file helpers (see util.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+static void out_of_memory(size_t n)
+{
+	fprintf(stderr, "Error: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *nx_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		out_of_memory(n);
+	return p;
+}
+
+void *nx_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		out_of_memory(n * size);
+	return p;
+}
+
+void *nx_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		out_of_memory(n);
+	return q;
+}
+
+char *nx_xstrndup(const char *s, size_t n)
+{
+	char *p = nx_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *nx_xstrdup(const char *s)
+{
+	return nx_xstrndup(s, strlen(s));
+}
+
+char *nx_xstrdup_or_null(const char *s)
+{
+	return s ? nx_xstrdup(s) : NULL;
+}
+
+char *nx_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_of_memory(strlen(fmt));
+	return p;
+}
+
+int64_t nx_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t nx_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void nx_format_time(int64_t us, char out[NX_TIME_LEN])
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (!gmtime_r(&secs, &tm) ||
+	    strftime(out, NX_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(out, NX_TIME_LEN, "1970-01-01T00:00:00");
+}
+
+int nx_parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == ' ' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+bool nx_is_sandbox_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return i == NX_ID_LEN;
+}
+
+/* Length of the UTF-8 sequence starting at s, or 0 when it is invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_sequence_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xe0 && s[1] < 0xa0)
+			return 0;
+		if (s[0] == 0xed && s[1] > 0x9f)
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xf0 && s[1] < 0x90)
+			return 0;
+		if (s[0] == 0xf4 && s[1] > 0x8f)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+bool nx_is_clean_text(const char *s, size_t max_len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (!*p || strlen(s) > max_len)
+		return false;
+	while (*p) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		n = utf8_sequence_len(p);
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static int read_fd(int fd, const char *what, size_t max, char **out,
+		   size_t *out_len, nx_error *err)
+{
+	size_t cap = 4096, len = 0;
+	cleanup_free char *buf = nx_xmalloc(cap + 1);
+	ssize_t n;
+
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				return nx_fail(err, NX_E_USAGE,
+					       "'%s' is larger than %zu bytes",
+					       what, max);
+			cap *= 2;
+			buf = nx_xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nx_fail_errno(err, NX_E_USAGE, errno,
+					     "cannot read '%s'", what);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		return nx_fail(err, NX_E_USAGE, "'%s' is larger than %zu bytes",
+			       what, max);
+	buf[len] = '\0';
+	*out = steal_pointer(&buf);
+	*out_len = len;
+	return 0;
+}
+
+int nx_read_file(const char *path, size_t max, char **out, size_t *out_len,
+		 nx_error *err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	if (strcmp(path, "-") == 0)
+		return read_fd(STDIN_FILENO, "standard input", max, out,
+			       out_len, err);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nx_fail_errno(err, NX_E_USAGE, errno,
+				     "cannot read '%s'", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return nx_fail(err, NX_E_USAGE,
+			       "cannot read '%s': it is a directory", path);
+	return read_fd(fd, path, max, out, out_len, err);
+}

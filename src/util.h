@@ -1,0 +1,106 @@
+/* util.h - side-effect-free helpers shared by the engine, the CLI and the
+ * tests: cleanup attributes, allocation that never returns NULL, error
+ * filling, time formatting and number parsing. */
+#ifndef NX_UTIL_H
+#define NX_UTIL_H
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "nexus.h"
+
+#define NX_HIDDEN __attribute__((visibility("hidden")))
+#define NX_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define NX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- cleanup attributes: one exit path per function ------------------- */
+
+static inline void nx_freep(void *p) { free(*(void **)p); }
+static inline void nx_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void nx_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+static inline void nx_json_putp(json_object **o) { json_object_put(*o); }
+
+#define cleanup_free __attribute__((cleanup(nx_freep)))
+#define cleanup_close __attribute__((cleanup(nx_closep)))
+#define cleanup_fclose __attribute__((cleanup(nx_fclosep)))
+#define cleanup_json __attribute__((cleanup(nx_json_putp)))
+
+/* Hand a pointer over to the caller: the cleanup attribute then frees NULL. */
+static inline void *nx_steal_pointer(void *pp)
+{
+	void **p = pp;
+	void *v = *p;
+	*p = NULL;
+	return v;
+}
+#define steal_pointer(pp) nx_steal_pointer((void *)(pp))
+
+static inline int nx_steal_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+/* ---- allocation: out of memory is fatal, as in git -------------------- */
+
+NX_HIDDEN void *nx_xmalloc(size_t n);
+NX_HIDDEN void *nx_xcalloc(size_t n, size_t size);
+NX_HIDDEN void *nx_xrealloc(void *p, size_t n);
+NX_HIDDEN char *nx_xstrdup(const char *s);
+NX_HIDDEN char *nx_xstrndup(const char *s, size_t n);
+NX_HIDDEN char *nx_xstrdup_or_null(const char *s);
+NX_HIDDEN char *nx_xasprintf(const char *fmt, ...) NX_PRINTF(1, 2);
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Fill err and return -1, so callers can write "return nx_fail(...)". */
+NX_HIDDEN int nx_fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
+	NX_PRINTF(3, 4);
+/* As nx_fail, then ": strerror(errnum)". */
+NX_HIDDEN int nx_fail_errno(nx_error *err, nx_errkind kind, int errnum,
+			    const char *fmt, ...) NX_PRINTF(4, 5);
+/* Put context in front of an existing message: "context: old message". */
+NX_HIDDEN int nx_error_prefix(nx_error *err, const char *fmt, ...)
+	NX_PRINTF(2, 3);
+NX_HIDDEN void nx_error_clear(nx_error *err);
+
+/* ---- time -------------------------------------------------------------- */
+
+NX_HIDDEN int64_t nx_now_us(void);
+NX_HIDDEN int64_t nx_monotonic_us(void);
+#define NX_TIME_LEN 20 /* "YYYY-MM-DDTHH:MM:SS" and NUL */
+/* Format UTC as the contract does ("2025-11-03T01:03:40"). */
+NX_HIDDEN void nx_format_time(int64_t us, char out[NX_TIME_LEN]);
+
+/* ---- parsing ----------------------------------------------------------- */
+
+/* Parse a whole decimal integer in [min, max]; -1 on anything else. */
+NX_HIDDEN int nx_parse_int(const char *s, long min, long max, long *out);
+
+/* True when s is a well-formed E2B-style sandbox id. */
+NX_HIDDEN bool nx_is_sandbox_id(const char *s);
+
+/* True when every byte is printable (no control characters) and the text
+ * is valid UTF-8: what names and ids stored by nexus must be. */
+NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
+
+/* Read a whole file (or stdin for "-") up to max bytes. */
+NX_HIDDEN int nx_read_file(const char *path, size_t max, char **out,
+			   size_t *out_len, nx_error *err);
+
+#endif
