@@ -47,16 +47,24 @@ int nx_fail_errno(nx_error *err, nx_errkind kind, int errnum,
 int nx_error_prefix(nx_error *err, const char *fmt, ...)
 {
 	char prefix[NX_ERROR_MAX];
-	char old[NX_ERROR_MAX];
+	size_t plen, mlen;
 	va_list ap;
 
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	vsnprintf(prefix, sizeof prefix - 2, fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	plen = strlen(prefix);
+	memcpy(prefix + plen, ": ", 2);
+	plen += 2;
+	/* Keep as much of the old message as still fits behind the prefix. */
+	mlen = strnlen(err->msg, sizeof err->msg - 1);
+	if (plen + mlen > sizeof err->msg - 1)
+		mlen = sizeof err->msg - 1 - plen;
+	memmove(err->msg + plen, err->msg, mlen);
+	memcpy(err->msg, prefix, plen);
+	err->msg[plen + mlen] = '\0';
 	return -1;
 }
 

@@ -78,10 +78,10 @@ typedef struct nx_sandbox {
 	char *provider_status; /* NULL when the provider could not be asked */
 } nx_sandbox;
 
-typedef struct nx_sandbox_list {
+typedef struct nx_sandbox_array {
 	nx_sandbox *items;
 	size_t count;
-} nx_sandbox_list;
+} nx_sandbox_array;
 
 /* Who is asking.  NULL fields take the defaults of nx_context_default. */
 typedef struct nx_context {
@@ -157,7 +157,7 @@ NX_API int nx_sandbox_run(nx_engine *e, const nx_context *ctx,
 			  const char *sandbox, const nx_run_opts *opts,
 			  nx_run_result *out, nx_error *err);
 NX_API int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
-			   const nx_list_filter *filter, nx_sandbox_list *out,
+			   const nx_list_filter *filter, nx_sandbox_array *out,
 			   nx_error *err);
 NX_API int nx_sandbox_status(nx_engine *e, const nx_context *ctx,
 			     const char *sandbox, bool verify,
@@ -173,7 +173,7 @@ NX_API int nx_sandbox_stop(nx_engine *e, const nx_context *ctx,
 			   nx_error *err);
 
 NX_API void nx_sandbox_clear(nx_sandbox *sb);
-NX_API void nx_sandbox_list_clear(nx_sandbox_list *list);
+NX_API void nx_sandbox_array_clear(nx_sandbox_array *list);
 NX_API void nx_run_result_clear(nx_run_result *res);
 
 NX_API const char *nx_status_name(nx_status status);
@@ -190,7 +190,7 @@ typedef enum nx_shape {
 /* Return a malloc'd JSON text (pretty when asked), or NULL on no memory. */
 NX_API char *nx_json_sandbox(const nx_sandbox *sb, nx_shape shape,
 			     int64_t now, bool pretty);
-NX_API char *nx_json_sandbox_list(const nx_sandbox_list *list, int64_t now,
+NX_API char *nx_json_sandbox_list(const nx_sandbox_array *list, int64_t now,
 				  bool pretty);
 NX_API char *nx_json_run_result(const nx_run_result *res, bool pretty);
 

@@ -29,7 +29,7 @@ NX_HIDDEN int nx_store_get(nx_store *s, const char *sandbox_id,
 /* Rows whose name equals name, in this user's tenant, newest first. */
 NX_HIDDEN int nx_store_find_by_name(nx_store *s, const char *user_id,
 				    const char *tenant_id, const char *name,
-				    nx_sandbox_list *out, nx_error *err);
+				    nx_sandbox_array *out, nx_error *err);
 
 /* Rows matching the filter (NULL fields match anything), oldest first. */
 typedef struct nx_store_filter {
@@ -38,11 +38,11 @@ typedef struct nx_store_filter {
 	const char *tenant_id;
 } nx_store_filter;
 NX_HIDDEN int nx_store_list(nx_store *s, const nx_store_filter *filter,
-			    nx_sandbox_list *out, nx_error *err);
+			    nx_sandbox_array *out, nx_error *err);
 
 /* Active rows with max(last_active_at + ttl, busy_until) <= now. */
 NX_HIDDEN int nx_store_list_expired(nx_store *s, int64_t now,
-				    nx_sandbox_list *out, nx_error *err);
+				    nx_sandbox_array *out, nx_error *err);
 
 /* Write status, last_active_at, paused_at, stopped_at, busy_until and
  * provider_status of sb, only if the row's status is still expect.

@@ -4,6 +4,8 @@
 #ifndef NX_UTIL_H
 #define NX_UTIL_H
 
+/* Project headers come after system headers: util.h ends with banned.h,
+ * whose macros would break later system declarations. */
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,7 +17,12 @@
 
 #include "nexus.h"
 
+/* Internal to libnexus; the unit tests link a copy with all visible. */
+#ifdef NX_TESTING
+#define NX_HIDDEN
+#else
 #define NX_HIDDEN __attribute__((visibility("hidden")))
+#endif
 #define NX_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define NX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -102,5 +109,8 @@ NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
 /* Read a whole file (or stdin for "-") up to max bytes. */
 NX_HIDDEN int nx_read_file(const char *path, size_t max, char **out,
 			   size_t *out_len, nx_error *err);
+
+/* Last, so that the system headers above are declared first. */
+#include "banned.h"
 
 #endif
