@@ -1,0 +1,627 @@
+/* engine.c - the sandbox life cycle: the one place that knows the rules.
+ *
+ * TTL is an idle timeout: expires_at = last_active_at + ttl.  A run resets
+ * it (and holds expiry off while it lasts, through busy_until), pause
+ * clears it, resume starts a fresh one.  Every call first stops what has
+ * expired, so the store tells the truth even when no nexus process was
+ * alive at the moment of expiry (the container has ended itself by then:
+ * its agent enforces the same TTL from inside).
+ *
+ * Order of effects: the provider acts first, the row is written after, and
+ * every row write is conditional on the status read before it, so a
+ * failure or a race leaves no row claiming what is not so.  A failed create
+ * destroys what the provider made. */
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "paths.h"
+#include "provider.h"
+#include "store.h"
+
+#define DEFAULT_TTL_MINUTES 10
+#define MAX_TTL_MINUTES (7 * 24 * 60)
+#define DEFAULT_TIMEOUT_SECONDS 30
+#define MAX_TIMEOUT_SECONDS (24 * 60 * 60)
+#define MAX_NAME_LEN 128
+/* How long past its timeout a run may hold expiry off before the row is
+ * considered abandoned (a nexus killed mid-run). */
+#define RUN_GRACE_US (60 * 1000000LL)
+#define MINUTE_US (60 * 1000000LL)
+
+struct nx_engine {
+	char *data_dir;
+	char *db_path;
+	nx_store *store;
+	const nx_provider *provider;
+	void *provider_self;
+};
+
+void nx_context_default(nx_context *ctx)
+{
+	const char *user = getenv("NEXUS_USER");
+	const char *tenant = getenv("NEXUS_TENANT");
+
+	struct passwd *pw;
+
+	if (!ctx->user_id) {
+		/* The account, not $USER: that one is easy to get wrong. */
+		if (!user || !*user) {
+			pw = getpwuid(geteuid());
+			user = pw ? pw->pw_name : NULL;
+		}
+		ctx->user_id = user && *user ? user : "unknown";
+	}
+	if (!ctx->tenant_id)
+		ctx->tenant_id = tenant && *tenant ? tenant : "default";
+}
+
+static int check_provider(const nx_provider *p, nx_error *err)
+{
+	if (p->abi_version != NX_PROVIDER_ABI_VERSION ||
+	    p->struct_size < sizeof(nx_provider))
+		return nx_fail(err, NX_E_PROVIDER,
+			       "provider '%s' has ABI %u (size %u); this nexus needs ABI %u",
+			       p->name, p->abi_version, p->struct_size,
+			       NX_PROVIDER_ABI_VERSION);
+	return 0;
+}
+
+int nx_engine_open(nx_engine **out, const nx_engine_opts *opts, nx_error *err)
+{
+	nx_engine *e = nx_xcalloc(1, sizeof *e);
+
+	if (opts && opts->data_dir)
+		e->data_dir = nx_xstrdup(opts->data_dir);
+	else if (nx_data_dir(&e->data_dir, err) < 0)
+		goto fail;
+	e->db_path = nx_xasprintf("%s/nexus.db", e->data_dir);
+	if (nx_store_open(e->db_path, &e->store, err) < 0)
+		goto fail;
+	e->provider = &nx_docker_provider;
+	if (check_provider(e->provider, err) < 0 ||
+	    e->provider->open(&e->provider_self, e->data_dir, err) < 0)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	nx_engine_close(e);
+	return -1;
+}
+
+void nx_engine_close(nx_engine *e)
+{
+	if (!e)
+		return;
+	if (e->provider_self)
+		e->provider->close(e->provider_self);
+	nx_store_close(e->store);
+	free(e->db_path);
+	free(e->data_dir);
+	free(e);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void new_sandbox_id(char out[NX_ID_LEN + 1])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char bytes[NX_ID_LEN];
+	size_t got = 0;
+	ssize_t n;
+	int i;
+
+	while (got < sizeof bytes) {
+		n = getrandom(bytes + got, sizeof bytes - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* No entropy source at all: nothing sane to do. */
+			perror("getrandom");
+			abort();
+		}
+		got += (size_t)n;
+	}
+	/* 252 is the largest multiple of 36 below 256: reject above it so
+	 * every character is equally likely. */
+	for (i = 0; i < NX_ID_LEN; i++) {
+		while (bytes[i] >= 252) {
+			if (getrandom(&bytes[i], 1, 0) != 1)
+				bytes[i] = 0;
+		}
+		out[i] = alphabet[bytes[i] % 36];
+	}
+	out[NX_ID_LEN] = '\0';
+}
+
+static int64_t expiry_time(const nx_sandbox *sb)
+{
+	int64_t t = nx_sandbox_expires_at(sb);
+
+	return sb->busy_until > t ? sb->busy_until : t;
+}
+
+static bool visible_to(const nx_sandbox *sb, const nx_context *ctx)
+{
+	if (ctx->admin)
+		return true;
+	return strcmp(sb->user_id, ctx->user_id) == 0 &&
+	       strcmp(sb->tenant_id, ctx->tenant_id) == 0;
+}
+
+/* Write sb back if its row still has status expect; a lost race is
+ * reported as a state error with the row as it now is. */
+static int write_back(nx_engine *e, nx_sandbox *sb, nx_status expect,
+		      nx_error *err)
+{
+	bool changed;
+
+	if (nx_store_update(e->store, sb, expect, &changed, err) < 0)
+		return -1;
+	if (!changed)
+		return nx_fail(err, NX_E_STATE,
+			       "sandbox '%s' was changed by another nexus process; try again",
+			       sb->sandbox_id);
+	return 0;
+}
+
+/* Stop and destroy every sandbox whose TTL has passed.  The provider's
+ * answer does not matter here: the container ends itself at expiry, so
+ * the row is stopped even when the provider cannot be reached. */
+static int stop_expired(nx_engine *e, nx_error *err)
+{
+	nx_sandbox_array expired = { 0 };
+	int64_t now = nx_now_us();
+	nx_error ignored;
+	bool changed;
+	size_t i;
+
+	if (nx_store_list_expired(e->store, now, &expired, err) < 0)
+		return -1;
+	for (i = 0; i < expired.count; i++) {
+		nx_sandbox *sb = &expired.items[i];
+
+		if (sb->handle)
+			e->provider->destroy(e->provider_self, sb->handle,
+					     &ignored);
+		sb->status = NX_STATUS_STOPPED;
+		sb->stopped_at = expiry_time(sb);
+		sb->busy_until = 0;
+		if (nx_store_update(e->store, sb, NX_STATUS_ACTIVE, &changed,
+				    err) < 0) {
+			nx_sandbox_array_clear(&expired);
+			return -1;
+		}
+	}
+	nx_sandbox_array_clear(&expired);
+	return 0;
+}
+
+static int pick_by_name(nx_sandbox_array *rows, const char *name,
+			nx_sandbox *out, nx_error *err)
+{
+	size_t i, live = 0, pick = 0;
+
+	for (i = 0; i < rows->count; i++) {
+		if (rows->items[i].status != NX_STATUS_STOPPED) {
+			live++;
+			pick = i;
+		}
+	}
+	/* A name stands for its one live sandbox; failing that, for its one
+	 * sandbox at all. */
+	if (live == 0 && rows->count == 1)
+		live = 1;
+	if (live != 1)
+		return nx_fail(err, NX_E_AMBIGUOUS,
+			       "name '%s' matches %zu sandboxes; use a sandbox id (see 'nexus sandbox list')",
+			       name, live ? live : rows->count);
+	*out = rows->items[pick];
+	memset(&rows->items[pick], 0, sizeof rows->items[pick]);
+	return 0;
+}
+
+/* Find the sandbox a caller means by ref: its id, else its name. */
+static int resolve(nx_engine *e, const nx_context *ctx, const char *ref,
+		   nx_sandbox *out, nx_error *err)
+{
+	nx_sandbox_array rows = { 0 };
+	bool found = false;
+	int r;
+
+	if (!ref || !*ref)
+		return nx_fail(err, NX_E_USAGE, "a sandbox id or name is required");
+	if (stop_expired(e, err) < 0)
+		return -1;
+	if (nx_is_sandbox_id(ref)) {
+		if (nx_store_get(e->store, ref, out, &found, err) < 0)
+			return -1;
+		if (found && visible_to(out, ctx))
+			return 0;
+		if (found)
+			nx_sandbox_clear(out);
+	}
+	if (nx_store_find_by_name(e->store, ctx->user_id, ctx->tenant_id, ref,
+				  &rows, err) < 0)
+		return -1;
+	if (rows.count == 0)
+		r = nx_fail(err, NX_E_NOTFOUND,
+			    "sandbox '%s' not found (see 'nexus sandbox list')",
+			    ref);
+	else
+		r = pick_by_name(&rows, ref, out, err);
+	nx_sandbox_array_clear(&rows);
+	return r;
+}
+
+static int require_status(const nx_sandbox *sb, nx_status want,
+			  nx_error *err)
+{
+	if (sb->status == want)
+		return 0;
+	if (sb->status == NX_STATUS_STOPPED)
+		return nx_fail(err, NX_E_STATE,
+			       "sandbox '%s' is stopped; create a new one with 'nexus sandbox create'",
+			       sb->sandbox_id);
+	if (sb->status == NX_STATUS_PAUSED)
+		return nx_fail(err, NX_E_STATE,
+			       "sandbox '%s' is paused; resume it with 'nexus sandbox resume %s'",
+			       sb->sandbox_id, sb->sandbox_id);
+	return nx_fail(err, NX_E_STATE, "sandbox '%s' is not paused",
+		       sb->sandbox_id);
+}
+
+/* The provider says the sandbox no longer exists: record that. */
+static void mark_gone(nx_engine *e, nx_sandbox *sb)
+{
+	nx_status was = sb->status;
+	nx_error ignored;
+	bool changed;
+
+	sb->status = NX_STATUS_STOPPED;
+	sb->stopped_at = nx_now_us();
+	sb->busy_until = 0;
+	nx_store_update(e->store, sb, was, &changed, &ignored);
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+static int check_create_opts(const nx_create_opts *opts, nx_error *err)
+{
+	if (!opts->name || !nx_is_clean_text(opts->name, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "a sandbox name must be 1 to %d bytes of printable UTF-8",
+			       MAX_NAME_LEN);
+	if (opts->ttl_minutes < 0 || opts->ttl_minutes > MAX_TTL_MINUTES)
+		return nx_fail(err, NX_E_USAGE,
+			       "TTL must be a whole number of minutes from 1 to %d",
+			       MAX_TTL_MINUTES);
+	if (opts->agent_id && !nx_is_clean_text(opts->agent_id, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "an agent id must be 1 to %d bytes of printable UTF-8",
+			       MAX_NAME_LEN);
+	if (opts->template_id && !nx_is_clean_text(opts->template_id, 255))
+		return nx_fail(err, NX_E_USAGE,
+			       "a template must be 1 to 255 bytes of printable text");
+	return 0;
+}
+
+int nx_sandbox_create(nx_engine *e, const nx_context *ctx,
+		      const nx_create_opts *opts, nx_sandbox *out,
+		      nx_error *err)
+{
+	nx_sandbox sb = { 0 };
+	nx_provider_create req;
+	nx_error ignored;
+	int64_t now;
+
+	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0)
+		return -1;
+	new_sandbox_id(sb.sandbox_id);
+	sb.ttl_minutes = opts->ttl_minutes ? opts->ttl_minutes :
+					     DEFAULT_TTL_MINUTES;
+	req = (nx_provider_create){
+		.sandbox_id = sb.sandbox_id,
+		.name = opts->name,
+		.user_id = ctx->user_id,
+		.tenant_id = ctx->tenant_id,
+		.agent_id = opts->agent_id,
+		.template_id = opts->template_id,
+		.ttl_minutes = sb.ttl_minutes,
+	};
+	if (e->provider->create(e->provider_self, &req, &sb.handle, err) < 0)
+		return -1;
+	now = nx_now_us();
+	sb.name = nx_xstrdup(opts->name);
+	sb.user_id = nx_xstrdup(ctx->user_id);
+	sb.agent_id = nx_xstrdup_or_null(opts->agent_id);
+	sb.tenant_id = nx_xstrdup(ctx->tenant_id);
+	sb.provider = nx_xstrdup(e->provider->name);
+	sb.template_id = nx_xstrdup_or_null(opts->template_id);
+	sb.status = NX_STATUS_ACTIVE;
+	sb.created_at = now;
+	sb.last_active_at = now;
+	if (nx_store_insert(e->store, &sb, err) < 0) {
+		/* No row, so no container either. */
+		e->provider->destroy(e->provider_self, sb.handle, &ignored);
+		nx_sandbox_clear(&sb);
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
+static int check_run_opts(const nx_run_opts *opts, nx_error *err)
+{
+	static const char *const languages[] = { "python", "javascript",
+						 "bash" };
+	size_t i;
+
+	if (!opts->language)
+		return nx_fail(err, NX_E_USAGE, "a language is required");
+	for (i = 0; i < NX_ARRAY_LEN(languages); i++)
+		if (strcmp(opts->language, languages[i]) == 0)
+			break;
+	if (i == NX_ARRAY_LEN(languages))
+		return nx_fail(err, NX_E_USAGE,
+			       "unknown language '%s'; use python, javascript or bash",
+			       opts->language);
+	if (!opts->code)
+		return nx_fail(err, NX_E_USAGE, "no code to run");
+	if (opts->timeout_seconds < 0 ||
+	    opts->timeout_seconds > MAX_TIMEOUT_SECONDS)
+		return nx_fail(err, NX_E_USAGE,
+			       "timeout must be a whole number of seconds from 1 to %d",
+			       MAX_TIMEOUT_SECONDS);
+	return 0;
+}
+
+/* A run holds the sandbox: last_active_at moves to now and busy_until
+ * keeps expiry off until the run must have ended. */
+static int begin_run(nx_engine *e, nx_sandbox *sb, int timeout,
+		     nx_error *err)
+{
+	int64_t now = nx_now_us();
+
+	sb->last_active_at = now;
+	sb->busy_until = now + (int64_t)timeout * 1000000 + RUN_GRACE_US;
+	return write_back(e, sb, NX_STATUS_ACTIVE, err);
+}
+
+static void end_run(nx_engine *e, nx_sandbox *sb)
+{
+	nx_error ignored;
+	bool changed;
+
+	sb->last_active_at = nx_now_us();
+	sb->busy_until = 0;
+	nx_store_update(e->store, sb, NX_STATUS_ACTIVE, &changed, &ignored);
+}
+
+int nx_sandbox_run(nx_engine *e, const nx_context *ctx, const char *ref,
+		   const nx_run_opts *opts, nx_run_result *out, nx_error *err)
+{
+	nx_sandbox sb = { 0 };
+	nx_provider_run req;
+	int r = -1;
+
+	if (check_run_opts(opts, err) < 0)
+		return -1;
+	if (resolve(e, ctx, ref, &sb, err) < 0)
+		return -1;
+	req = (nx_provider_run){
+		.language = opts->language,
+		.code = opts->code,
+		.code_len = opts->code_len,
+		.timeout_seconds = opts->timeout_seconds ?
+					   opts->timeout_seconds :
+					   DEFAULT_TIMEOUT_SECONDS,
+		.max_output = opts->max_output,
+		.on_output = opts->on_output,
+		.userdata = opts->userdata,
+	};
+	if (require_status(&sb, NX_STATUS_ACTIVE, err) < 0 ||
+	    begin_run(e, &sb, req.timeout_seconds, err) < 0)
+		goto out;
+	r = e->provider->run(e->provider_self, sb.handle, &req, out, err);
+	if (r < 0 && err->kind == NX_E_NOTFOUND) {
+		mark_gone(e, &sb);
+		nx_fail(err, NX_E_STATE,
+			"sandbox '%s' has ended (its container is gone); create a new one with 'nexus sandbox create'",
+			sb.sandbox_id);
+		goto out;
+	}
+	end_run(e, &sb);
+out:
+	nx_sandbox_clear(&sb);
+	return r;
+}
+
+/* Ask the provider what it sees and make the row agree. */
+static void verify_one(nx_engine *e, nx_sandbox *sb)
+{
+	nx_provider_state state;
+	nx_status was = sb->status;
+	nx_error perr;
+	bool changed;
+
+	sb->verify_done = true;
+	if (!sb->handle) {
+		sb->verified = sb->status == NX_STATUS_STOPPED;
+		sb->provider_status = sb->verified ? nx_xstrdup("stopped") : NULL;
+		return;
+	}
+	if (e->provider->probe(e->provider_self, sb->handle, &state, &perr) < 0)
+		return;
+	if (was == NX_STATUS_STOPPED && state != NX_PSTATE_GONE) {
+		/* A stop that died half-way left its container: finish it. */
+		if (e->provider->destroy(e->provider_self, sb->handle, &perr) < 0)
+			return;
+		state = NX_PSTATE_GONE;
+	}
+	sb->verified = true;
+	switch (state) {
+	case NX_PSTATE_ACTIVE:
+		sb->provider_status = nx_xstrdup("active");
+		if (was == NX_STATUS_PAUSED) {
+			sb->status = NX_STATUS_ACTIVE;
+			sb->paused_at = 0;
+			sb->last_active_at = nx_now_us();
+		}
+		break;
+	case NX_PSTATE_PAUSED:
+		sb->provider_status = nx_xstrdup("paused");
+		if (was == NX_STATUS_ACTIVE) {
+			sb->status = NX_STATUS_PAUSED;
+			sb->paused_at = nx_now_us();
+			sb->busy_until = 0;
+		}
+		break;
+	case NX_PSTATE_GONE:
+		sb->provider_status = nx_xstrdup("stopped");
+		if (was != NX_STATUS_STOPPED) {
+			sb->status = NX_STATUS_STOPPED;
+			sb->stopped_at = nx_now_us();
+			sb->busy_until = 0;
+		}
+		break;
+	}
+	if (sb->status != was || was != NX_STATUS_STOPPED)
+		nx_store_update(e->store, sb, was, &changed, &perr);
+}
+
+int nx_sandbox_status(nx_engine *e, const nx_context *ctx, const char *ref,
+		      bool verify, nx_sandbox *out, nx_error *err)
+{
+	if (resolve(e, ctx, ref, out, err) < 0)
+		return -1;
+	if (verify)
+		verify_one(e, out);
+	return 0;
+}
+
+int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
+		    const nx_list_filter *filter, nx_sandbox_array *out,
+		    nx_error *err)
+{
+	nx_store_filter f = {
+		.user_id = filter->user_id ? filter->user_id : ctx->user_id,
+		.agent_id = filter->agent_id,
+		.tenant_id = filter->tenant_id,
+	};
+	size_t i;
+
+	if (!ctx->admin) {
+		if (strcmp(f.user_id, ctx->user_id) != 0)
+			return nx_fail(err, NX_E_USAGE,
+				       "listing another user's sandboxes is for admins only");
+		if (f.tenant_id && strcmp(f.tenant_id, ctx->tenant_id) != 0)
+			return nx_fail(err, NX_E_USAGE,
+				       "listing another tenant's sandboxes is for admins only");
+		f.tenant_id = ctx->tenant_id;
+	}
+	if (stop_expired(e, err) < 0 || nx_store_list(e->store, &f, out, err) < 0)
+		return -1;
+	if (filter->verify)
+		for (i = 0; i < out->count; i++)
+			verify_one(e, &out->items[i]);
+	return 0;
+}
+
+int nx_sandbox_pause(nx_engine *e, const nx_context *ctx, const char *ref,
+		     nx_sandbox *out, nx_error *err)
+{
+	nx_sandbox sb = { 0 };
+
+	if (resolve(e, ctx, ref, &sb, err) < 0)
+		return -1;
+	if (!(e->provider->capabilities & NX_PROVIDER_CAN_PAUSE)) {
+		nx_fail(err, NX_E_UNSUPPORTED,
+			"provider '%s' does not support pause/resume; use stop to destroy the sandbox",
+			e->provider->name);
+		goto fail;
+	}
+	if (sb.status == NX_STATUS_PAUSED) {
+		nx_fail(err, NX_E_STATE, "sandbox '%s' is already paused",
+			sb.sandbox_id);
+		goto fail;
+	}
+	if (require_status(&sb, NX_STATUS_ACTIVE, err) < 0)
+		goto fail;
+	if (e->provider->pause(e->provider_self, sb.handle, err) < 0) {
+		if (err->kind == NX_E_NOTFOUND)
+			mark_gone(e, &sb);
+		goto fail;
+	}
+	sb.status = NX_STATUS_PAUSED;
+	sb.paused_at = nx_now_us();
+	sb.busy_until = 0;
+	if (write_back(e, &sb, NX_STATUS_ACTIVE, err) < 0)
+		goto fail;
+	*out = sb;
+	return 0;
+fail:
+	nx_sandbox_clear(&sb);
+	return -1;
+}
+
+int nx_sandbox_resume(nx_engine *e, const nx_context *ctx, const char *ref,
+		      nx_sandbox *out, nx_error *err)
+{
+	nx_sandbox sb = { 0 };
+
+	if (resolve(e, ctx, ref, &sb, err) < 0)
+		return -1;
+	if (sb.status == NX_STATUS_ACTIVE) {
+		nx_fail(err, NX_E_STATE, "sandbox '%s' is not paused",
+			sb.sandbox_id);
+		goto fail;
+	}
+	if (require_status(&sb, NX_STATUS_PAUSED, err) < 0)
+		goto fail;
+	if (e->provider->resume(e->provider_self, sb.handle, sb.ttl_minutes,
+				err) < 0) {
+		if (err->kind == NX_E_NOTFOUND)
+			mark_gone(e, &sb);
+		goto fail;
+	}
+	sb.status = NX_STATUS_ACTIVE;
+	sb.paused_at = 0;
+	sb.last_active_at = nx_now_us();
+	if (write_back(e, &sb, NX_STATUS_PAUSED, err) < 0)
+		goto fail;
+	*out = sb;
+	return 0;
+fail:
+	nx_sandbox_clear(&sb);
+	return -1;
+}
+
+/* Stopping a stopped sandbox succeeds and changes nothing, so cleanup
+ * code ("finally: stop") never fails on a sandbox that expired. */
+int nx_sandbox_stop(nx_engine *e, const nx_context *ctx, const char *ref,
+		    nx_sandbox *out, nx_error *err)
+{
+	nx_sandbox sb = { 0 };
+	nx_status was;
+
+	if (resolve(e, ctx, ref, &sb, err) < 0)
+		return -1;
+	if (sb.status != NX_STATUS_STOPPED) {
+		was = sb.status;
+		if (sb.handle &&
+		    e->provider->destroy(e->provider_self, sb.handle, err) < 0)
+			goto fail;
+		sb.status = NX_STATUS_STOPPED;
+		sb.stopped_at = nx_now_us();
+		sb.busy_until = 0;
+		if (write_back(e, &sb, was, err) < 0)
+			goto fail;
+	}
+	*out = sb;
+	return 0;
+fail:
+	nx_sandbox_clear(&sb);
+	return -1;
+}

@@ -140,7 +140,6 @@ typedef struct nx_engine nx_engine;
 
 typedef struct nx_engine_opts {
 	const char *data_dir;       /* NULL: $NEXUS_DATA_DIR or the default */
-	const char *docker_socket;  /* NULL: $DOCKER_HOST or the default */
 } nx_engine_opts;
 
 NX_API int nx_engine_open(nx_engine **out, const nx_engine_opts *opts,
@@ -196,6 +195,8 @@ NX_API char *nx_json_run_result(const nx_run_result *res, bool pretty);
 
 /* expires_at of a record: 0 (null) unless active. */
 NX_API int64_t nx_sandbox_expires_at(const nx_sandbox *sb);
+/* Seconds from creation to now, or to the stop of a stopped sandbox. */
+NX_API double nx_sandbox_uptime(const nx_sandbox *sb, int64_t now);
 
 #ifdef __cplusplus
 }

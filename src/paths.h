@@ -1,0 +1,20 @@
+/* paths.h - where nexus keeps and finds things.  Each path has a
+ * compiled-in default from ./configure and an environment override, so
+ * the test suite can run an uninstalled build. */
+#ifndef NX_PATHS_H
+#define NX_PATHS_H
+
+#include "util.h"
+
+/* $NEXUS_DATA_DIR, else $XDG_DATA_HOME/nexus, else $HOME/.local/share/nexus. */
+NX_HIDDEN int nx_data_dir(char **out, nx_error *err);
+/* $NEXUS_AGENT, else PKGLIBEXECDIR/nexus-agent. */
+NX_HIDDEN const char *nx_agent_path(void);
+/* $NEXUS_SECCOMP_DIR, else PKGDATADIR/seccomp. */
+NX_HIDDEN const char *nx_seccomp_dir(void);
+/* $NEXUS_RUNTIMES_DIR, else PKGDATADIR/runtimes. */
+NX_HIDDEN const char *nx_runtimes_dir(void);
+/* Make dir and its parents, the last one with the given mode. */
+NX_HIDDEN int nx_mkdir_p(const char *dir, unsigned mode, nx_error *err);
+
+#endif

@@ -18,6 +18,11 @@ typedef struct nx_store nx_store;
 NX_HIDDEN int nx_store_open(const char *path, nx_store **out, nx_error *err);
 NX_HIDDEN void nx_store_close(nx_store *s);
 
+/* How long a write waits for another process's lock before failing with
+ * "locked" (default 10 s).  For tests, and for callers that would rather
+ * fail fast. */
+NX_HIDDEN void nx_store_set_busy_timeout(nx_store *s, int ms);
+
 /* Insert a new row; the id must be unused (NX_E_STORE otherwise). */
 NX_HIDDEN int nx_store_insert(nx_store *s, const nx_sandbox *sb,
 			      nx_error *err);

@@ -124,10 +124,15 @@ bool nx_is_sandbox_id(const char *s)
 	return i == NX_ID_LEN;
 }
 
-/* Length of the UTF-8 sequence starting at s, or 0 when it is invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_sequence_len(const unsigned char *s)
+/* Length of the UTF-8 sequence starting at s (of at most avail bytes), or
+ * 0 when it is invalid (overlong forms, surrogates and code points past
+ * U+10FFFF included). */
+static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
 {
+	size_t need = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+
+	if (need > avail)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -157,19 +162,43 @@ static size_t utf8_sequence_len(const unsigned char *s)
 bool nx_is_clean_text(const char *s, size_t max_len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
+	size_t len = strlen(s), i = 0, n;
 
-	if (!*p || strlen(s) > max_len)
+	if (len == 0 || len > max_len)
 		return false;
-	while (*p) {
-		if (*p < 0x20 || *p == 0x7f)
+	while (i < len) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
 			return false;
-		n = utf8_sequence_len(p);
+		n = utf8_sequence_len(p + i, len - i);
 		if (n == 0)
 			return false;
-		p += n;
+		i += n;
 	}
 	return true;
+}
+
+char *nx_utf8_sanitize(const char *s, size_t len, size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	/* Each bad byte becomes 3 bytes at most. */
+	char *out = nx_xmalloc(len * 3 + 1);
+	size_t i = 0, o = 0, n;
+
+	while (i < len) {
+		n = utf8_sequence_len(p + i, len - i);
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
 }
 
 static int read_fd(int fd, const char *what, size_t max, char **out,

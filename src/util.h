@@ -106,6 +106,11 @@ NX_HIDDEN bool nx_is_sandbox_id(const char *s);
  * is valid UTF-8: what names and ids stored by nexus must be. */
 NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
 
+/* Copy len bytes, replacing each invalid UTF-8 sequence with U+FFFD, so
+ * that any bytes a program wrote can go into JSON.  NUL bytes are kept
+ * (JSON escapes them).  Returns a malloc'd buffer, its length in *out_len. */
+NX_HIDDEN char *nx_utf8_sanitize(const char *s, size_t len, size_t *out_len);
+
 /* Read a whole file (or stdin for "-") up to max bytes. */
 NX_HIDDEN int nx_read_file(const char *path, size_t max, char **out,
 			   size_t *out_len, nx_error *err);

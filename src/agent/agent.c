@@ -1,0 +1,1141 @@
+/* agent.c - nexus-agent, the small static program inside every sandbox.
+ *
+ *   nexus-agent init --ttl-seconds N
+ *	PID 1 of the container: reaps zombies, ends the container when no
+ *	run has been seen for N seconds, and kills a run whose agent stopped
+ *	enforcing its own timeout.
+ *
+ *   nexus-agent run --language L --timeout S --max-output B
+ *	One run, started by a Docker exec: reads the CODE frame from stdin,
+ *	runs the interpreter in its own session, relays its output as frames
+ *	on stdout, kills everything it started on timeout or output overflow,
+ *	and ends with an EXIT frame.  See docs/protocol.md.
+ *
+ * Built -all-static without libnexus: the images are not ours, so the
+ * agent may rely on nothing but the kernel.  Everything the agent itself
+ * has to say goes to stderr, never to stdout, which carries only frames. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "banned.h"
+
+#define US_PER_S 1000000LL
+
+/* init: how often /proc is looked at, and how long a gap between two looks
+ * means the container was frozen (docker pause) rather than busy. */
+#define POLL_US (1 * US_PER_S)
+#define PAUSE_GAP_US (3 * US_PER_S)
+/* init: a run agent still alive this long after its own --timeout has
+ * stopped doing its job (SIGSTOPped by the code it runs, which shares its
+ * uid); covers reading the request, the kill and the last writes. */
+#define WATCHDOG_GRACE_S (NXA_REQUEST_TIMEOUT_S + 30)
+#define WATCHDOG_SLOTS 256
+
+/* run: the most time spent killing a run, and the most time the last
+ * frames may take to reach a slow host once the run is over. */
+#define KILL_BUDGET_US (5 * US_PER_S)
+#define WRITE_GRACE_US (10 * US_PER_S)
+/* run: after the program exits, read at most this much more per stream. */
+#define DRAIN_MAX (1024 * 1024)
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof line, "nexus-agent[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	/* Diagnostics only: nothing to do when stderr is gone. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}
+
+/* Milliseconds for poll() until an absolute monotonic time, rounded up so
+ * that a wake-up is never early. */
+static int ms_until(int64_t deadline)
+{
+	int64_t left = deadline - mono_us();
+
+	if (left <= 0)
+		return 0;
+	if (left > 3600 * US_PER_S)
+		return 3600 * 1000;
+	return (int)((left + 999) / 1000);
+}
+
+static int parse_num(const char *s, long long min, long long max,
+		     long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "--name value" or "--name=value"; advances *i past what it used. */
+static const char *option_value(int argc, char **argv, int *i,
+				const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/* Read the parent pid from /proc/PID/stat; -1 when the process is gone.
+ * The command name in parentheses may itself hold ')' and spaces, so the
+ * fields are found after the last ')'. */
+static pid_t read_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* ") S PPID ..." */
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+/* A snapshot of (pid, ppid) for every process we can see. */
+struct proc {
+	pid_t pid, ppid;
+	signed char desc;  /* descendant of the root: 1 yes, -1 no, 0 unknown */
+};
+
+struct proc_list {
+	struct proc *p;
+	size_t len, cap;
+};
+
+static int proc_list_read(struct proc_list *l)
+{
+	struct dirent *de;
+	struct proc *np;
+	pid_t pid, ppid;
+	DIR *d;
+
+	l->len = 0;
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		ppid = read_ppid(pid);
+		if (ppid < 0)
+			continue;
+		if (l->len == l->cap) {
+			np = realloc(l->p, (l->cap ? l->cap * 2 : 256) *
+				     sizeof *l->p);
+			if (!np) {
+				closedir(d);
+				return -1;
+			}
+			l->p = np;
+			l->cap = l->cap ? l->cap * 2 : 256;
+		}
+		l->p[l->len++] = (struct proc){ pid, ppid, 0 };
+	}
+	closedir(d);
+	return 0;
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct proc *)a)->pid, y = ((const struct proc *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+static struct proc *proc_find(struct proc_list *l, pid_t pid)
+{
+	struct proc key = { .pid = pid };
+
+	return bsearch(&key, l->p, l->len, sizeof *l->p, proc_cmp);
+}
+
+/* Is p a descendant of root?  Walks up the parents and remembers the
+ * answer on the whole path, so the snapshot costs O(n log n) even for a
+ * deep fork chain.  At most n steps: a snapshot read while processes
+ * come and go may hold a loop of reused pids. */
+static bool is_descendant(struct proc_list *l, struct proc *p, pid_t root)
+{
+	struct proc *cur = p, *up;
+	signed char res = -1;
+	size_t steps;
+
+	for (steps = 0; steps <= l->len; steps++) {
+		if (cur->desc) {
+			res = cur->desc;
+			break;
+		}
+		if (cur->ppid == root) {
+			res = 1;
+			break;
+		}
+		up = cur->ppid > 0 ? proc_find(l, cur->ppid) : NULL;
+		if (!up || up->pid == root)
+			break;
+		cur = up;
+	}
+	for (cur = p, steps = 0; cur && !cur->desc && steps <= l->len;
+	     steps++) {
+		cur->desc = res;
+		cur = cur->ppid > 0 && cur->ppid != root ?
+			proc_find(l, cur->ppid) : NULL;
+	}
+	return res > 0;
+}
+
+/* SIGKILL one process without the pid-reuse race of kill(2): pin it with
+ * a pidfd, then check that it still has the parent the snapshot saw. */
+static void kill_checked(pid_t pid, pid_t ppid)
+{
+	int pfd = pidfd_open(pid, 0);
+
+	if (pfd < 0) {
+		if (errno == ENOSYS && read_ppid(pid) == ppid)
+			kill(pid, SIGKILL);
+		return;
+	}
+	if (read_ppid(pid) == ppid)
+		pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+	close(pfd);
+}
+
+/* SIGKILL every descendant of root (not root itself); returns how many
+ * were signalled, -1 when /proc cannot be read.  Descendants that fork
+ * meanwhile are caught by the caller's next round. */
+static int kill_descendants(pid_t root)
+{
+	struct proc_list l = { 0 };
+	int count = 0;
+	size_t i;
+
+	if (proc_list_read(&l) < 0) {
+		free(l.p);
+		return -1;
+	}
+	qsort(l.p, l.len, sizeof *l.p, proc_cmp);
+	for (i = 0; i < l.len; i++)
+		if (l.p[i].pid != root && is_descendant(&l, &l.p[i], root)) {
+			kill_checked(l.p[i].pid, l.p[i].ppid);
+			count++;
+		}
+	free(l.p);
+	return count;
+}
+
+/* ---- init: PID 1 ------------------------------------------------------------- */
+
+/* A Docker exec seen by init (a process whose parent is outside the
+ * container), with the deadline past which init kills it if it is a run
+ * agent. */
+struct exec_slot {
+	pid_t pid;
+	int64_t kill_at;   /* 0: not a run agent, never killed */
+	bool seen;         /* still there at this poll */
+	bool killed;
+};
+
+static struct exec_slot slots[WATCHDOG_SLOTS];
+
+/* The --timeout of a run agent, from its command line; -1 for any other
+ * exec.  The command line of an exec'd process is what the host asked
+ * for: code in the sandbox can neither create such a process nor change
+ * the arguments of one (the agent is not dumpable). */
+static long long run_timeout_of(pid_t pid)
+{
+	char path[64], buf[4096], *p, *end, *args[16];
+	long long t = -1;
+	int nargs = 0, i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	end = buf + n;
+	for (p = buf; p < end && nargs < (int)(sizeof args / sizeof args[0]);
+	     p += strlen(p) + 1)
+		args[nargs++] = p;
+	if (nargs < 2 || strcmp(args[1], "run") != 0)
+		return -1;
+	p = strrchr(args[0], '/');
+	if (strcmp(p ? p + 1 : args[0], "nexus-agent") != 0)
+		return -1;
+	for (i = 2; i + 1 < nargs; i++)
+		if (strcmp(args[i], "--timeout") == 0 &&
+		    parse_num(args[i + 1], 1, 86400, &t) == 0)
+			return t;
+	return -1;
+}
+
+/* Look at every process once: is a Docker exec in progress, and has a
+ * run agent outlived its deadline?  Returns true when an exec is there. */
+static bool scan_execs(int64_t now)
+{
+	struct proc_list l = { 0 };
+	struct exec_slot *s, *free_slot;
+	bool active = false;
+	long long t;
+	size_t i, k;
+	int round;
+
+	for (k = 0; k < WATCHDOG_SLOTS; k++)
+		slots[k].seen = false;
+	if (proc_list_read(&l) < 0) {
+		logmsg("cannot read /proc: %s; treating the sandbox as active",
+		       strerror(errno));
+		free(l.p);
+		return true;
+	}
+	for (i = 0; i < l.len; i++) {
+		/* Processes joined by setns() (docker exec) have no parent in
+		 * this PID namespace; code in the sandbox cannot make one. */
+		if (l.p[i].ppid != 0 || l.p[i].pid == 1)
+			continue;
+		active = true;
+		s = free_slot = NULL;
+		for (k = 0; k < WATCHDOG_SLOTS && !s; k++) {
+			if (slots[k].pid == l.p[i].pid)
+				s = &slots[k];
+			else if (!slots[k].pid && !free_slot)
+				free_slot = &slots[k];
+		}
+		if (!s && free_slot) {
+			s = free_slot;
+			s->pid = l.p[i].pid;
+			s->killed = false;
+			t = run_timeout_of(s->pid);
+			s->kill_at = t < 0 ? 0 :
+				now + (t + WATCHDOG_GRACE_S) * US_PER_S;
+		}
+		if (!s)
+			continue;
+		s->seen = true;
+		if (s->kill_at && now >= s->kill_at && !s->killed) {
+			/* Descendants first: once the agent is dead they
+			 * become our children, mixed with everything else. */
+			logmsg("run agent %d is %d s past its timeout; "
+			       "killing it and everything it started",
+			       (int)s->pid, WATCHDOG_GRACE_S);
+			for (round = 0; round < 50; round++)
+				if (kill_descendants(s->pid) <= 0)
+					break;
+			kill_checked(s->pid, 0);
+			s->killed = true;
+		}
+	}
+	for (k = 0; k < WATCHDOG_SLOTS; k++)
+		if (!slots[k].seen)
+			slots[k].pid = 0;
+	free(l.p);
+	return active;
+}
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	int64_t now, last_poll, last_active, ttl_us;
+	struct timespec ts;
+	long long ttl = -1;
+	siginfo_t info;
+	sigset_t set;
+	const char *v;
+	int64_t wait;
+	size_t k;
+	int i, sig;
+
+	/* First: until this, code running under the same uid could attach
+	 * to PID 1 (PTRACE_SEIZE, /proc/1/mem) and act as init. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		logmsg("cannot make init non-dumpable: %s", strerror(errno));
+		return 1;
+	}
+	for (i = 2; i < argc; i++) {
+		if ((v = option_value(argc, argv, &i, "--ttl-seconds"))) {
+			if (parse_num(v, 1, 366LL * 86400, &ttl) < 0) {
+				logmsg("invalid --ttl-seconds '%s'", v);
+				return 2;
+			}
+		} else {
+			logmsg("unknown init option '%s'", argv[i]);
+			return 2;
+		}
+	}
+	if (ttl < 0) {
+		logmsg("usage: nexus-agent init --ttl-seconds N");
+		return 2;
+	}
+	if (getpid() != 1)
+		logmsg("warning: not PID 1; exec detection needs a PID namespace");
+
+	/* Everything arrives through sigtimedwait, so no handler can run in
+	 * the middle of the loop.  Blocked signals are queued even for PID
+	 * 1, which would otherwise ignore signals without a handler. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	ttl_us = ttl * US_PER_S;
+	last_poll = last_active = mono_us();
+	scan_execs(last_poll);
+	for (;;) {
+		wait = last_poll + POLL_US - mono_us();
+		if (wait < 0)
+			wait = 0;
+		ts.tv_sec = (time_t)(wait / US_PER_S);
+		ts.tv_nsec = (long)(wait % US_PER_S) * 1000;
+		sig = sigtimedwait(&set, &info, &ts);
+		if (sig == SIGCHLD) {
+			reap_all();
+		} else if (sig > 0) {
+			/* docker stop signals from outside the namespace
+			 * (si_pid 0).  From inside, it is the sandbox's own
+			 * code (say "pkill -u 1000"): that must not end the
+			 * sandbox under the host. */
+			if (info.si_pid != 0) {
+				logmsg("ignoring %s from pid %d in the sandbox",
+				       strsignal(sig), (int)info.si_pid);
+				continue;
+			}
+			logmsg("%s: stopping the sandbox", strsignal(sig));
+			return 128 + sig;
+		}
+		now = mono_us();
+		if (now - last_poll < POLL_US)
+			continue;
+		reap_all();
+		/* CLOCK_MONOTONIC runs on while the freezer holds us: a long
+		 * gap is a pause, and a resume starts a fresh idle period. */
+		if (now - last_poll > PAUSE_GAP_US) {
+			logmsg("resumed after %lld s; idle clock restarted",
+			       (long long)((now - last_poll) / US_PER_S));
+			last_active = now;
+			for (k = 0; k < WATCHDOG_SLOTS; k++)
+				if (slots[k].kill_at)
+					slots[k].kill_at += now - last_poll;
+		}
+		last_poll = now;
+		if (scan_execs(now))
+			last_active = now;
+		if (now - last_active >= ttl_us) {
+			logmsg("no run for %lld s: idle TTL reached, stopping "
+			       "the sandbox", ttl);
+			return 0;
+		}
+	}
+}
+
+/* ---- run: one piece of code ------------------------------------------------ */
+
+struct lang {
+	const char *name;        /* --language */
+	const char *argv[3];     /* argv[0] is looked up in PATH */
+	bool code_on_stdin;      /* else the code is fd 3 */
+	const char *env;         /* extra environment, or NULL */
+};
+
+/* python3 and node read the program from stdin ("-"): that runs it as
+ * "-c"/"-e" would, with the working directory first on the module path
+ * (import helper, require('./x'), ./node_modules), where a script path
+ * under /proc/self/fd would put "/" or /proc/self/fd.  bash reads stdin
+ * while it runs the script, so its code comes as /proc/self/fd/3 and its
+ * stdin is /dev/null.  PYTHONUNBUFFERED makes print() reach the pipe at
+ * once, so output streams. */
+static const struct lang langs[] = {
+	{ "python", { "python3", "-", NULL }, true, "PYTHONUNBUFFERED=1" },
+	{ "javascript", { "node", "-", NULL }, true, NULL },
+	{ "bash", { "bash", "/proc/self/fd/3", NULL }, false, NULL },
+};
+
+static struct run {
+	const struct lang *lang;
+	int64_t timeout_us;
+	uint64_t max_output;
+
+	int code_fd;              /* sealed memfd holding the program */
+	int pipe_fd[3];           /* read ends of the program's stdout
+				   * [1] and stderr [2]; -1 once closed */
+	uint64_t relayed[3];
+	int sig_fd;               /* signalfd: SIGCHLD, SIGTERM, ... */
+
+	pid_t child;              /* the program; also its process group */
+	bool child_reaped;
+	int status;
+	int64_t start_us, end_us, deadline_us;
+	int64_t write_deadline_us;
+
+	int reason;               /* NXA_* once the run was cut short, or -1 */
+	uint32_t value;
+	bool killed;
+	bool hello_sent;
+} R = {
+	.code_fd = -1,
+	.pipe_fd = { -1, -1, -1 },
+	.sig_fd = -1,
+	.reason = -1,
+};
+
+static void terminate(int reason, uint32_t value);
+static void fail_run(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						       noreturn));
+
+/* Write all of buf to the host.  stdout is non-blocking, so a host that
+ * stops reading cannot hold the agent past the run's deadline: the run is
+ * killed then, and the last frames get WRITE_GRACE_US more. */
+static int out_write(const void *buf, size_t len)
+{
+	const char *p = buf;
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(STDOUT_FILENO, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (mono_us() >= R.write_deadline_us) {
+			if (R.child && !R.killed) {
+				terminate(NXA_TIMEOUT, 0);
+				continue;
+			}
+			return -1;
+		}
+		if (poll(&pfd, 1, ms_until(R.write_deadline_us)) < 0 &&
+		    errno != EINTR)
+			return -1;
+		if (pfd.revents & POLLERR)
+			return -1;
+	}
+	return 0;
+}
+
+static unsigned char frame_buf[NXA_HEADER_LEN + NXA_MAX_DATA];
+
+/* Output is read straight into frame_buf after the header room, so the
+ * payload may already be in place. */
+static int send_frame(uint8_t type, const void *payload, uint32_t len)
+{
+	nxa_put_header(frame_buf, type, len);
+	if (len && payload != frame_buf + NXA_HEADER_LEN)
+		memcpy(frame_buf + NXA_HEADER_LEN, payload, len);
+	return out_write(frame_buf, NXA_HEADER_LEN + (size_t)len);
+}
+
+/* The host is gone: nobody will see the result, so nothing the run
+ * started may keep going. */
+static void __attribute__((noreturn)) host_gone(void)
+{
+	logmsg("the host stopped reading; killing the run");
+	if (R.child && !R.killed)
+		terminate(NXA_AGENT_FAILURE, 0);
+	_exit(1);
+}
+
+static void send_exit(uint8_t reason, uint32_t value)
+{
+	unsigned char p[NXA_EXIT_LEN];
+	int64_t elapsed = 0;
+
+	if (R.start_us)
+		elapsed = (R.end_us ? R.end_us : mono_us()) - R.start_us;
+	p[0] = reason;
+	nxa_put_be32(p + 1, value);
+	nxa_put_be64(p + 5, (uint64_t)(elapsed > 0 ? elapsed : 0));
+	if (send_frame(NXA_EXIT, p, sizeof p) < 0)
+		host_gone();
+}
+
+/* ERROR then EXIT(agent failure), then exit: every failure of the agent
+ * ends this way, so the host is never left waiting. */
+static void fail_run(const char *fmt, ...)
+{
+	char msg[NXA_MAX_ERROR + 1];
+	va_list ap;
+	size_t i, n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	logmsg("%s", msg);
+	/* One line of plain ASCII is valid UTF-8 whatever went into it. */
+	n = strlen(msg);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] >= 0x7f)
+			msg[i] = '?';
+	if (n == 0)
+		n = (size_t)snprintf(msg, sizeof msg, "agent failure");
+	if (R.child && !R.killed)
+		terminate(NXA_AGENT_FAILURE, 0);
+	if (!R.write_deadline_us || R.write_deadline_us < mono_us())
+		R.write_deadline_us = mono_us() + WRITE_GRACE_US;
+	if (!R.hello_sent)
+		_exit(1);
+	if (send_frame(NXA_ERROR, msg, (uint32_t)n) < 0)
+		host_gone();
+	send_exit(NXA_AGENT_FAILURE, 0);
+	_exit(0);
+}
+
+static void handle_child_status(pid_t pid, int status)
+{
+	if (pid == R.child && !R.child_reaped) {
+		R.child_reaped = true;
+		R.status = status;
+		if (!R.end_us)
+			R.end_us = mono_us();
+	}
+}
+
+/* Reap whatever has exited.  Returns -1 once there are no children left
+ * at all (ECHILD): as a subreaper, that means no descendants either. */
+static int reap(void)
+{
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			handle_child_status(pid, status);
+			continue;
+		}
+		if (pid < 0 && errno == EINTR)
+			continue;
+		return pid < 0 && errno == ECHILD ? -1 : 0;
+	}
+}
+
+static void drain_signals(void)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(R.sig_fd, &si, sizeof si)) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		fail_run("agent stopped by %s during the run",
+			 strsignal((int)si.ssi_signo));
+	}
+}
+
+/* Cut the run short: kill its process group, then every descendant,
+ * however it left the group (setsid, double fork, nohup), until nothing
+ * is left to reap.  The first reason wins. */
+static void terminate(int reason, uint32_t value)
+{
+	struct pollfd pfd;
+	int64_t give_up;
+	int n;
+
+	if (R.reason < 0) {
+		R.reason = reason;
+		R.value = value;
+	}
+	if (!R.end_us)
+		R.end_us = mono_us();
+	if (R.killed || !R.child)
+		return;
+	R.killed = true;
+	/* While the program is unreaped its pid is still its group's id, so
+	 * this cannot hit a stranger. */
+	if (!R.child_reaped)
+		kill(-R.child, SIGKILL);
+	give_up = mono_us() + KILL_BUDGET_US;
+	for (;;) {
+		n = kill_descendants(getpid());
+		if (reap() < 0)
+			break;
+		if (mono_us() >= give_up) {
+			logmsg("processes of the run survive SIGKILL; giving up");
+			break;
+		}
+		/* Wait for a SIGCHLD, or a little, before the next sweep. */
+		pfd.fd = R.sig_fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, n > 0 ? 10 : 50) > 0) {
+			struct signalfd_siginfo si;
+
+			while (read(R.sig_fd, &si, sizeof si) > 0)
+				;
+		}
+	}
+	/* Frames still to come get a grace period of their own. */
+	R.write_deadline_us = mono_us() + WRITE_GRACE_US;
+}
+
+/* Send n bytes of stream s, or what fits under the cap; past the cap the
+ * run is over. */
+static void relay(int s, const unsigned char *data, size_t n)
+{
+	uint64_t room = R.max_output - R.relayed[s];
+	size_t take = n < room ? n : (size_t)room;
+
+	if (take && send_frame(s == 1 ? NXA_STDOUT : NXA_STDERR, data,
+			       (uint32_t)take) < 0)
+		host_gone();
+	R.relayed[s] += take;
+	if (take < n)
+		terminate(NXA_OUTPUT_LIMIT, (uint32_t)s);
+}
+
+/* One read from stream s.  Returns bytes read, 0 at EOF (the pipe is then
+ * closed), -1 when nothing is there now. */
+static ssize_t read_stream(int s)
+{
+	unsigned char *buf = frame_buf + NXA_HEADER_LEN;
+	ssize_t n;
+
+	if (R.pipe_fd[s] < 0)
+		return 0;
+	do
+		n = read(R.pipe_fd[s], buf, NXA_MAX_DATA);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -1;
+	if (n <= 0) {
+		close(R.pipe_fd[s]);
+		R.pipe_fd[s] = -1;
+		return 0;
+	}
+	/* The cap applies to the stream that overflowed; the other one is
+	 * still relayed up to its own cap. */
+	if (!(R.reason == NXA_OUTPUT_LIMIT && R.value == (uint32_t)s))
+		relay(s, buf, (size_t)n);
+	return n;
+}
+
+/* Relay what the pipes hold right now, without waiting for writers that
+ * are still alive (background processes may keep them open). */
+static void drain_pipes(void)
+{
+	size_t total;
+	ssize_t n;
+	int s;
+
+	for (s = 1; s <= 2; s++)
+		for (total = 0; total < DRAIN_MAX; total += (size_t)n) {
+			n = read_stream(s);
+			if (n <= 0)
+				break;
+		}
+}
+
+/* Read exactly len bytes of the request, with a deadline: a host that
+ * sends half a frame must not hold the agent forever. */
+static void read_request(void *buf, size_t len, int64_t deadline,
+			 const char *what)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	unsigned char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = poll(&pfd, 1, ms_until(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail_run("cannot wait for the request: %s",
+				 strerror(errno));
+		if (n == 0)
+			fail_run("no complete request within %d s (%s: %zu of "
+				 "%zu bytes)", NXA_REQUEST_TIMEOUT_S, what, got,
+				 len);
+		n = read(STDIN_FILENO, p + got, len - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			fail_run("cannot read the request: %s", strerror(errno));
+		if (n == 0)
+			fail_run("request ended early (%s: %zu of %zu bytes)",
+				 what, got, len);
+		got += (size_t)n;
+	}
+}
+
+/* Read the CODE frame into a sealed memfd: the program text costs memory
+ * (charged to the container) rather than the user's disk quota, leaves
+ * no file behind, and cannot change under the interpreter. */
+static void load_code(void)
+{
+	static unsigned char chunk[NXA_MAX_DATA];
+	unsigned char hdr[NXA_HEADER_LEN];
+	int64_t deadline = mono_us() + NXA_REQUEST_TIMEOUT_S * US_PER_S;
+	uint32_t len, done, n;
+	ssize_t w;
+
+	read_request(hdr, sizeof hdr, deadline, "header");
+	len = nxa_get_be32(hdr + 1);
+	if (hdr[0] != NXA_CODE)
+		fail_run("request frame type 0x%02x is not a code frame (0x%02x)",
+			 hdr[0], NXA_CODE);
+	if (len > NXA_MAX_CODE)
+		fail_run("code frame of %" PRIu32 " bytes is over the limit of "
+			 "%u", len, NXA_MAX_CODE);
+	R.code_fd = memfd_create("nexus-code", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (R.code_fd < 0)
+		fail_run("cannot create the code file: memfd_create: %s",
+			 strerror(errno));
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof chunk ? len - done : sizeof chunk;
+		read_request(chunk, n, deadline, "code");
+		w = write(R.code_fd, chunk, n);
+		if (w != (ssize_t)n)
+			fail_run("cannot store the code: %s",
+				 w < 0 ? strerror(errno) : "short write");
+	}
+	if (fcntl(R.code_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		fail_run("cannot seal the code file: %s", strerror(errno));
+	if (lseek(R.code_fd, 0, SEEK_SET) < 0)
+		fail_run("cannot rewind the code file: %s", strerror(errno));
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn))
+child_exec(int out_w, int err_w, int report_w)
+{
+	struct rlimit no_core = { 0, 0 };
+	sigset_t none;
+	int null_fd, e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* An ignored SIGPIPE would survive exec: the program must die of a
+	 * closed pipe (or get EPIPE) the normal way. */
+	signal(SIGPIPE, SIG_DFL);
+	/* Own session and process group: the timeout kills the group in one
+	 * call, and the program has no terminal to take over. */
+	if (setsid() < 0)
+		goto fail;
+	/* If the agent dies (it shares the uid with the code, which can
+	 * kill it), the program does not outlive it unwatched. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		goto fail;
+	/* No core files: they would fill the user's quota, or go to the
+	 * host's core_pattern helper, which runs outside the sandbox.  The
+	 * hard limit too, so the program cannot raise it again. */
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		goto fail;
+	if (R.lang->code_on_stdin) {
+		if (dup2(R.code_fd, STDIN_FILENO) < 0)
+			goto fail;
+	} else {
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
+			goto fail;
+	}
+	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0)
+		goto fail;
+	if (!R.lang->code_on_stdin) {
+		/* fd 3 may be in use by the report pipe: move that first. */
+		if (report_w == 3) {
+			report_w = fcntl(report_w, F_DUPFD_CLOEXEC, 4);
+			if (report_w < 0)
+				_exit(127);
+		}
+		if (R.code_fd == 3) {
+			if (fcntl(3, F_SETFD, 0) < 0)
+				goto fail;
+		} else if (dup2(R.code_fd, 3) < 0) {
+			goto fail;
+		}
+	}
+	/* Every other descriptor of the agent is O_CLOEXEC already; this
+	 * also covers any the exec brought in. */
+	close_range(R.lang->code_on_stdin ? 3 : 4, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (R.lang->env)
+		putenv((char *)R.lang->env);
+	execvp(R.lang->argv[0], (char *const *)R.lang->argv);
+fail:
+	e = errno;
+	if (write(report_w, &e, sizeof e) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static void start_program(void)
+{
+	int out[2], err[2], report[2], e = 0;
+	ssize_t n;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    pipe2(report, O_CLOEXEC) < 0)
+		fail_run("cannot create pipes: %s", strerror(errno));
+	/* As a subreaper, the agent inherits everything the program leaves
+	 * behind (double forks, setsid), so the timeout can find it all. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		fail_run("cannot become a subreaper: %s", strerror(errno));
+	R.start_us = mono_us();
+	R.deadline_us = R.start_us + R.timeout_us;
+	R.write_deadline_us = R.deadline_us;
+	R.child = fork();
+	if (R.child < 0) {
+		R.child = 0;
+		fail_run("cannot start %s: fork: %s", R.lang->argv[0],
+			 strerror(errno));
+	}
+	if (R.child == 0)
+		child_exec(out[1], err[1], report[1]);
+	close(out[1]);
+	close(err[1]);
+	close(report[1]);
+	R.pipe_fd[1] = out[0];
+	R.pipe_fd[2] = err[0];
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	/* EOF: exec worked.  An errno: it did not, and the child is gone. */
+	do
+		n = read(report[0], &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n == (ssize_t)sizeof e) {
+		waitpid(R.child, NULL, 0);
+		R.child = 0;
+		if (e == ENOENT)
+			fail_run("%s is not installed in this sandbox image "
+				 "(needed for %s)", R.lang->argv[0],
+				 R.lang->name);
+		fail_run("cannot start %s: %s", R.lang->argv[0], strerror(e));
+	}
+}
+
+static void parse_run_args(int argc, char **argv)
+{
+	long long timeout = -1, max_output = -1;
+	const char *v, *lang = NULL;
+	size_t k;
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if ((v = option_value(argc, argv, &i, "--language"))) {
+			lang = v;
+		} else if ((v = option_value(argc, argv, &i, "--timeout"))) {
+			if (parse_num(v, 1, 86400, &timeout) < 0)
+				fail_run("invalid --timeout '%s' (1 to 86400 "
+					 "seconds)", v);
+		} else if ((v = option_value(argc, argv, &i, "--max-output"))) {
+			if (parse_num(v, 1, 1LL << 40, &max_output) < 0)
+				fail_run("invalid --max-output '%s'", v);
+		} else {
+			fail_run("unknown run option '%s'", argv[i]);
+		}
+	}
+	if (!lang || timeout < 0 || max_output < 0)
+		fail_run("usage: nexus-agent run --language python|javascript|"
+			 "bash --timeout SECONDS --max-output BYTES");
+	for (k = 0; k < sizeof langs / sizeof langs[0]; k++)
+		if (strcmp(lang, langs[k].name) == 0)
+			R.lang = &langs[k];
+	if (!R.lang)
+		fail_run("unknown language '%s' (python, javascript, bash)",
+			 lang);
+	R.timeout_us = timeout * US_PER_S;
+	R.max_output = (uint64_t)max_output;
+}
+
+/* Make sure 0, 1 and 2 are open, so that no descriptor the agent opens
+ * later lands there by accident. */
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(1);
+}
+
+static void run_loop(void)
+{
+	struct pollfd pfd[4];
+	int64_t now;
+	int s;
+
+	while (!R.child_reaped && R.reason < 0) {
+		now = mono_us();
+		if (now >= R.deadline_us) {
+			terminate(NXA_TIMEOUT, 0);
+			break;
+		}
+		pfd[0] = (struct pollfd){ .fd = R.sig_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = R.pipe_fd[1], .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = R.pipe_fd[2], .events = POLLIN };
+		/* No events asked: POLLERR alone says the host closed the
+		 * other end of our stdout. */
+		pfd[3] = (struct pollfd){ .fd = STDOUT_FILENO, .events = 0 };
+		if (poll(pfd, 4, ms_until(R.deadline_us)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail_run("poll: %s", strerror(errno));
+		}
+		if (pfd[3].revents & (POLLERR | POLLHUP))
+			host_gone();
+		for (s = 1; s <= 2 && R.reason < 0; s++)
+			if (pfd[s].revents)
+				read_stream(s);
+		if (pfd[0].revents) {
+			drain_signals();
+			reap();
+		}
+	}
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	unsigned char hello[NXA_HELLO_LEN];
+	struct stat st;
+	sigset_t set;
+	int fl;
+
+	/* Not dumpable: the code runs under our uid, and could otherwise
+	 * ptrace us, or write frames of its own into our stdout through
+	 * /proc/PID/fd/1. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		logmsg("cannot make the agent non-dumpable: %s", strerror(errno));
+		return 1;
+	}
+	ensure_std_fds();
+	/* A host that goes away must show up as EPIPE, not kill us before
+	 * we have killed the run. */
+	signal(SIGPIPE, SIG_IGN);
+	if (fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		fl = fcntl(STDOUT_FILENO, F_GETFL);
+		if (fl >= 0)
+			fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	/* HELLO before anything can fail, so that even an agent that does
+	 * not understand its arguments tells the host its version. */
+	R.write_deadline_us = mono_us() + NXA_REQUEST_TIMEOUT_S * US_PER_S;
+	nxa_put_be32(hello, NXA_VERSION);
+	if (send_frame(NXA_HELLO, hello, sizeof hello) < 0) {
+		logmsg("cannot write to stdout: %s", strerror(errno));
+		return 1;
+	}
+	R.hello_sent = true;
+
+	R.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (R.sig_fd < 0)
+		fail_run("signalfd: %s", strerror(errno));
+	parse_run_args(argc, argv);
+	load_code();
+	start_program();
+	run_loop();
+	/* The program exited, or the run was cut short and everything is
+	 * dead: either way, relay what is left in the pipes, then the end. */
+	drain_pipes();
+	if (R.reason >= 0)
+		send_exit((uint8_t)R.reason, R.value);
+	else if (WIFSIGNALED(R.status))
+		send_exit(NXA_SIGNALED, (uint32_t)WTERMSIG(R.status));
+	else
+		send_exit(NXA_EXITED, (uint32_t)WEXITSTATUS(R.status));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return cmd_init(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argc, argv);
+	logmsg("usage: nexus-agent init --ttl-seconds N\n"
+	       "       nexus-agent run --language python|javascript|bash "
+	       "--timeout SECONDS --max-output BYTES");
+	return 2;
+}

@@ -1,0 +1,210 @@
+/* container.c - hardened by default: every sandbox container gets all of
+ * this, and nothing here is loosened without an explicit option.
+ *
+ * - no capabilities, no-new-privileges, our own seccomp profile (Docker
+ *   20.10's built-in one still allows io_uring, AF_VSOCK and raw sockets);
+ * - no network at all (NetworkMode none), private IPC, PID, UTS and cgroup
+ *   namespaces;
+ * - read-only root; size- and inode-capped tmpfs for /tmp and the home
+ *   directory (owned by the sandbox user, or it could not write there);
+ *   Docker's own writable /etc/hosts, /etc/hostname and /etc/resolv.conf
+ *   replaced by read-only files of ours;
+ * - a non-root user; memory (= memory+swap), CPU, pids and open-file
+ *   limits; a capped log, since code can write to PID 1's stdout;
+ * - the agent as PID 1, which ends the container when the idle TTL
+ *   passes, and AutoRemove, so an ended sandbox leaves nothing behind;
+ * - labels naming the sandbox, its owner and its store, so orphans can be
+ *   found. */
+#include <string.h>
+
+#include "container.h"
+
+const nx_container_limits nx_default_limits = {
+	.memory_bytes = 1024LL << 20,
+	.nano_cpus = 1000000000LL,
+	.pids = 256,
+	.tmp_bytes = 256LL << 20,
+	.home_bytes = 512LL << 20,
+	.shm_bytes = 64LL << 20,
+	.inodes = 65536,
+	.open_files = 4096,
+};
+
+/* Set for custom template images too, which may set none of it. */
+static const char *const sandbox_env[] = {
+	"HOME=" NX_SANDBOX_HOME,
+	"LANG=C.UTF-8",
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"PYTHONUNBUFFERED=1",
+	NULL,
+};
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static json_object *string_array(const char *const *v)
+{
+	json_object *a = json_object_new_array();
+
+	for (; *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
+static json_object *labels(const nx_container_params *p)
+{
+	json_object *l = json_object_new_object();
+	char ttl[16];
+
+	snprintf(ttl, sizeof ttl, "%d", p->ttl_minutes);
+	add_str(l, "io.nexus.managed", "true");
+	add_str(l, "io.nexus.sandbox-id", p->sandbox_id);
+	add_str(l, "io.nexus.name", p->name);
+	add_str(l, "io.nexus.user", p->user_id);
+	add_str(l, "io.nexus.tenant", p->tenant_id);
+	if (p->agent_id)
+		add_str(l, "io.nexus.agent", p->agent_id);
+	add_str(l, "io.nexus.data-dir", p->data_dir);
+	add_str(l, "io.nexus.ttl-minutes", ttl);
+	return l;
+}
+
+static json_object *tmpfs(const nx_container_limits *lim)
+{
+	json_object *t = json_object_new_object();
+	char opts[160];
+
+	snprintf(opts, sizeof opts,
+		 "rw,nosuid,nodev,size=%lld,nr_inodes=%lld,mode=1777",
+		 (long long)lim->tmp_bytes, (long long)lim->inodes);
+	add_str(t, "/tmp", opts);
+	snprintf(opts, sizeof opts,
+		 "rw,nosuid,nodev,size=%lld,nr_inodes=%lld,uid=1000,gid=1000,mode=0700",
+		 (long long)lim->home_bytes, (long long)lim->inodes);
+	add_str(t, NX_SANDBOX_HOME, opts);
+	return t;
+}
+
+static void add_bind(json_object *binds, const char *host,
+		     const char *file, const char *target)
+{
+	cleanup_free char *spec = nx_xasprintf("%s%s%s:%s:ro", host,
+					       file ? "/" : "",
+					       file ? file : "", target);
+
+	json_object_array_add(binds, json_object_new_string(spec));
+}
+
+static json_object *binds(const nx_container_params *p)
+{
+	json_object *b = json_object_new_array();
+
+	add_bind(b, p->agent_path, NULL, NX_AGENT_IN_CONTAINER);
+	add_bind(b, p->etc_dir, "hosts", "/etc/hosts");
+	add_bind(b, p->etc_dir, "hostname", "/etc/hostname");
+	add_bind(b, p->etc_dir, "resolv.conf", "/etc/resolv.conf");
+	return b;
+}
+
+static json_object *security_opts(const nx_container_params *p)
+{
+	json_object *a = json_object_new_array();
+	cleanup_free char *seccomp = nx_xasprintf("seccomp=%s",
+						  p->seccomp_json);
+
+	json_object_array_add(a, json_object_new_string("no-new-privileges:true"));
+	json_object_array_add(a, json_object_new_string(seccomp));
+	return a;
+}
+
+static json_object *ulimits(const nx_container_limits *lim)
+{
+	json_object *a = json_object_new_array();
+	json_object *nofile = json_object_new_object();
+	json_object *core = json_object_new_object();
+
+	add_str(nofile, "Name", "nofile");
+	add_int(nofile, "Soft", lim->open_files);
+	add_int(nofile, "Hard", lim->open_files);
+	add_str(core, "Name", "core");
+	add_int(core, "Soft", 0);
+	add_int(core, "Hard", 0);
+	json_object_array_add(a, nofile);
+	json_object_array_add(a, core);
+	return a;
+}
+
+static json_object *log_config(void)
+{
+	json_object *log = json_object_new_object();
+	json_object *cfg = json_object_new_object();
+
+	add_str(log, "Type", "json-file");
+	add_str(cfg, "max-size", "1m");
+	add_str(cfg, "max-file", "1");
+	json_object_object_add(log, "Config", cfg);
+	return log;
+}
+
+static json_object *host_config(const nx_container_params *p)
+{
+	const nx_container_limits *lim = p->limits ? p->limits :
+						     &nx_default_limits;
+	static const char *const drop_all[] = { "ALL", NULL };
+	json_object *h = json_object_new_object();
+
+	add_str(h, "NetworkMode", "none");
+	add_str(h, "IpcMode", "private");
+	add_str(h, "CgroupnsMode", "private");
+	json_object_object_add(h, "CapDrop", string_array(drop_all));
+	json_object_object_add(h, "SecurityOpt", security_opts(p));
+	json_object_object_add(h, "ReadonlyRootfs", json_object_new_boolean(1));
+	json_object_object_add(h, "Privileged", json_object_new_boolean(0));
+	json_object_object_add(h, "Tmpfs", tmpfs(lim));
+	json_object_object_add(h, "Binds", binds(p));
+	add_int(h, "ShmSize", lim->shm_bytes);
+	add_int(h, "Memory", lim->memory_bytes);
+	add_int(h, "MemorySwap", lim->memory_bytes);
+	add_int(h, "NanoCpus", lim->nano_cpus);
+	add_int(h, "PidsLimit", lim->pids);
+	/* Under host memory pressure, sandboxes go first. */
+	add_int(h, "OomScoreAdj", 500);
+	json_object_object_add(h, "Ulimits", ulimits(lim));
+	json_object_object_add(h, "LogConfig", log_config());
+	json_object_object_add(h, "AutoRemove", json_object_new_boolean(1));
+	return h;
+}
+
+json_object *nx_container_config(const nx_container_params *p)
+{
+	json_object *c = json_object_new_object();
+	json_object *entry = json_object_new_array();
+	char ttl[24];
+
+	snprintf(ttl, sizeof ttl, "%d", p->ttl_minutes * 60);
+	json_object_array_add(entry, json_object_new_string(NX_AGENT_IN_CONTAINER));
+	json_object_array_add(entry, json_object_new_string("init"));
+	json_object_array_add(entry, json_object_new_string("--ttl-seconds"));
+	json_object_array_add(entry, json_object_new_string(ttl));
+
+	add_str(c, "Image", p->image);
+	json_object_object_add(c, "Env", string_array(sandbox_env));
+	json_object_object_add(c, "Entrypoint", entry);
+	json_object_object_add(c, "Cmd", json_object_new_array());
+	add_str(c, "User", NX_SANDBOX_USER);
+	add_str(c, "WorkingDir", NX_SANDBOX_HOME);
+	add_str(c, "Hostname", "sandbox");
+	json_object_object_add(c, "NetworkDisabled", json_object_new_boolean(1));
+	json_object_object_add(c, "AttachStdin", json_object_new_boolean(0));
+	json_object_object_add(c, "Tty", json_object_new_boolean(0));
+	json_object_object_add(c, "Labels", labels(p));
+	json_object_object_add(c, "HostConfig", host_config(p));
+	return c;
+}

@@ -1,0 +1,395 @@
+/* provider.c - the Docker provider: sandboxes are hardened containers on
+ * the local engine (container.c), with nexus-agent as PID 1 and every run
+ * an exec of the agent, spoken to in the agent protocol (agent_proto.c). */
+#include <errno.h>
+#include <string.h>
+
+#include "../agent_proto.h"
+#include "../buf.h"
+#include "../paths.h"
+#include "../provider.h"
+#include "../runtime.h"
+#include "container.h"
+#include "docker.h"
+
+/* Past the run's own timeout, how long the host waits for the agent to
+ * report before it gives up on the sandbox. */
+#define RUN_GRACE_SECONDS 15
+#define SECCOMP_PROFILE "container.json"
+#define MAX_PROFILE_BYTES (1u << 20)
+/* Agent diagnostics kept for error messages. */
+#define MAX_AGENT_STDERR 4096
+
+typedef struct docker_provider {
+	nx_docker *docker;
+	char *data_dir;
+	char *seccomp_json;
+} docker_provider;
+
+static int docker_open(void **self, const char *data_dir, nx_error *err)
+{
+	docker_provider *p = nx_xcalloc(1, sizeof *p);
+
+	if (nx_docker_new(NULL, &p->docker, err) < 0) {
+		free(p);
+		return -1;
+	}
+	p->data_dir = nx_xstrdup(data_dir);
+	*self = p;
+	return 0;
+}
+
+static void docker_close(void *self)
+{
+	docker_provider *p = self;
+
+	nx_docker_free(p->docker);
+	free(p->data_dir);
+	free(p->seccomp_json);
+	free(p);
+}
+
+/* The profile goes to the engine inline, compacted; parsing it here also
+ * catches a damaged installation before the engine does. */
+static int load_seccomp(docker_provider *p, nx_error *err)
+{
+	cleanup_free char *path = NULL;
+	cleanup_free char *text = NULL;
+	cleanup_json json_object *profile = NULL;
+	size_t len;
+
+	if (p->seccomp_json)
+		return 0;
+	path = nx_xasprintf("%s/%s", nx_seccomp_dir(), SECCOMP_PROFILE);
+	if (nx_read_file(path, MAX_PROFILE_BYTES, &text, &len, err) < 0)
+		return nx_error_prefix(err, "cannot load the seccomp profile");
+	profile = json_tokener_parse(text);
+	if (!profile || !json_object_is_type(profile, json_type_object))
+		return nx_fail(err, NX_E_SYSTEM,
+			       "the seccomp profile '%s' is not a JSON object; reinstall nexus",
+			       path);
+	p->seccomp_json = nx_xstrdup(json_object_to_json_string_ext(
+		profile, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+static int check_agent(const char *agent, nx_error *err)
+{
+	if (agent[0] != '/' || access(agent, R_OK | X_OK) < 0)
+		return nx_fail(err, NX_E_SYSTEM,
+			       "nexus-agent not found at '%s'; reinstall nexus or set NEXUS_AGENT",
+			       agent);
+	return 0;
+}
+
+static int check_image(docker_provider *p, const char *image,
+		       const char *template_id, nx_error *err)
+{
+	bool exists;
+
+	if (nx_docker_image_exists(p->docker, image, &exists, err) < 0)
+		return -1;
+	if (exists)
+		return 0;
+	if (nx_runtime_is_builtin(template_id))
+		return nx_fail(err, NX_E_IMAGE,
+			       "runtime image '%s' is not built; build it with 'nexus runtime build %s'",
+			       image, template_id ? template_id : "default");
+	return nx_fail(err, NX_E_IMAGE,
+		       "image '%s' not found in the local Docker engine; build or load it first, or use a runtime (see 'nexus runtime list')",
+		       image);
+}
+
+static int docker_create(void *self, const nx_provider_create *req,
+			 char **handle, nx_error *err)
+{
+	docker_provider *p = self;
+	cleanup_free char *image = NULL;
+	cleanup_free char *etc_dir = NULL;
+	cleanup_free char *name = NULL;
+	cleanup_free char *id = NULL;
+	cleanup_json json_object *config = NULL;
+	nx_container_params params;
+	nx_error ignored;
+	const char *agent = nx_agent_path();
+
+	if (nx_runtime_image(req->template_id, &image, err) < 0 ||
+	    check_agent(agent, err) < 0 || load_seccomp(p, err) < 0 ||
+	    check_image(p, image, req->template_id, err) < 0)
+		return -1;
+	etc_dir = nx_xasprintf("%s/etc", nx_runtimes_dir());
+	params = (nx_container_params){
+		.sandbox_id = req->sandbox_id,
+		.name = req->name,
+		.user_id = req->user_id,
+		.tenant_id = req->tenant_id,
+		.agent_id = req->agent_id,
+		.data_dir = p->data_dir,
+		.image = image,
+		.agent_path = agent,
+		.etc_dir = etc_dir,
+		.seccomp_json = p->seccomp_json,
+		.ttl_minutes = req->ttl_minutes,
+	};
+	config = nx_container_config(&params);
+	name = nx_xasprintf("nexus-%s", req->sandbox_id);
+	if (nx_docker_container_create(p->docker, name, config, &id, err) < 0)
+		return nx_error_prefix(err, "cannot create the sandbox container");
+	if (nx_docker_container_start(p->docker, id, err) < 0) {
+		nx_docker_container_remove(p->docker, id, &ignored);
+		return nx_error_prefix(err, "cannot start the sandbox container");
+	}
+	*handle = steal_pointer(&id);
+	return 0;
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+typedef struct run_state {
+	nx_agent_parser parser;
+	nx_error parse_err;
+	bool parse_failed;
+	nx_buf out[3];           /* [1] stdout, [2] stderr of the program */
+	nx_buf agent_stderr;     /* the agent's own diagnostics */
+	nx_output_fn on_output;
+	void *userdata;
+} run_state;
+
+static void keep_output(void *userdata, nx_stream stream, const char *data,
+			size_t len)
+{
+	run_state *rs = userdata;
+
+	nx_buf_append(&rs->out[stream], data, len);
+	if (rs->on_output)
+		rs->on_output(rs->userdata, stream, data, len);
+}
+
+/* The exec's stdout carries agent frames; its stderr only the agent's
+ * own diagnostics, never the program's output. */
+static void exec_output(void *userdata, int stream, const char *data,
+			size_t len)
+{
+	run_state *rs = userdata;
+
+	if (stream == 2) {
+		nx_buf_append(&rs->agent_stderr, data, len);
+		return;
+	}
+	if (!rs->parse_failed &&
+	    nx_agent_parser_feed(&rs->parser, data, len, &rs->parse_err) < 0)
+		rs->parse_failed = true;
+}
+
+/* Why did a run end without a proper report?  Usually because the
+ * sandbox itself is gone: killed, out of memory, expired. */
+static int explain_lost_run(docker_provider *p, const char *handle,
+			    run_state *rs, nx_error *err)
+{
+	nx_container_state st;
+	nx_error ierr;
+
+	if (nx_docker_container_inspect(p->docker, handle, &st, &ierr) == 0) {
+		if (!st.exists || !st.running)
+			return nx_fail(err, NX_E_NOTFOUND,
+				       "the sandbox container has ended%s",
+				       st.oom_killed ? " (out of memory)" : "");
+		if (st.paused)
+			return nx_fail(err, NX_E_STATE,
+				       "the sandbox was paused during the run");
+	}
+	if (rs->agent_stderr.len > 0) {
+		size_t n = strcspn(rs->agent_stderr.data, "\n");
+
+		rs->agent_stderr.data[n] = '\0';
+		return nx_fail(err, NX_E_PROVIDER, "the sandbox agent failed: %s",
+			       rs->agent_stderr.data);
+	}
+	return -1;
+}
+
+static void mark_truncation(run_state *rs, unsigned stream, size_t max)
+{
+	char note[128];
+	int n;
+
+	if (stream != 1 && stream != 2)
+		return;
+	n = snprintf(note, sizeof note,
+		     "\n[nexus: output passed %zu bytes; the run was stopped]\n",
+		     max);
+	/* The marker must show even in a full buffer. */
+	rs->out[stream].max += (size_t)n;
+	keep_output(rs, (nx_stream)stream, note, (size_t)n);
+	rs->out[stream].truncated = true;
+}
+
+static int finish_run(run_state *rs, const nx_provider_run *req,
+		      nx_run_result *out, nx_error *err)
+{
+	const nx_agent_parser *ap = &rs->parser;
+
+	if (ap->exit_reason == NXA_AGENT_FAILURE)
+		return nx_fail(err, NX_E_PROVIDER, "%s",
+			       ap->have_error ? ap->error :
+					        "the sandbox agent failed");
+	if (ap->exit_reason == NXA_OUTPUT_LIMIT)
+		mark_truncation(rs, ap->exit_value, req->max_output);
+	out->execution_time = (double)ap->elapsed_us / 1e6;
+	out->stdout_truncated = rs->out[1].truncated;
+	out->stderr_truncated = rs->out[2].truncated;
+	out->stdout_data = nx_buf_steal(&rs->out[1], &out->stdout_len);
+	out->stderr_data = nx_buf_steal(&rs->out[2], &out->stderr_len);
+	switch (ap->exit_reason) {
+	case NXA_EXITED:
+		out->exit_code = (int)ap->exit_value;
+		return 0;
+	case NXA_SIGNALED:
+	case NXA_OUTPUT_LIMIT:
+		out->exit_code = 128 + (ap->exit_reason == NXA_SIGNALED ?
+						(int)ap->exit_value : 9);
+		return 0;
+	case NXA_TIMEOUT:
+		out->exit_code = -1;
+		return nx_fail(err, NX_E_TIMEOUT,
+			       "Code execution exceeded %d second timeout",
+			       req->timeout_seconds);
+	}
+	return nx_fail(err, NX_E_PROTOCOL, "the sandbox agent reported an unknown end");
+}
+
+static int docker_run(void *self, const char *handle,
+		      const nx_provider_run *req, nx_run_result *out,
+		      nx_error *err)
+{
+	docker_provider *p = self;
+	cleanup_free char *frame = NULL;
+	size_t frame_len;
+	char timeout[16], max_output[24];
+	const char *argv[] = { NX_AGENT_IN_CONTAINER, "run", "--language",
+			       req->language, "--timeout", timeout,
+			       "--max-output", max_output, NULL };
+	run_state rs = { .on_output = req->on_output,
+			 .userdata = req->userdata };
+	nx_docker_exec_req ex;
+	int exec_status, r = -1;
+	size_t i;
+
+	if (nx_agent_build_request(req->code, req->code_len, &frame,
+				   &frame_len, err) < 0)
+		return -1;
+	snprintf(timeout, sizeof timeout, "%d", req->timeout_seconds);
+	snprintf(max_output, sizeof max_output, "%zu", req->max_output);
+	for (i = 0; i < 3; i++)
+		nx_buf_init(&rs.out[i], req->max_output);
+	nx_buf_init(&rs.agent_stderr, MAX_AGENT_STDERR);
+	nx_agent_parser_init(&rs.parser, keep_output, &rs, req->max_output);
+	ex = (nx_docker_exec_req){
+		.container = handle,
+		.user = NX_SANDBOX_USER,
+		.workdir = NX_SANDBOX_HOME,
+		.argv = argv,
+		.stdin_data = frame,
+		.stdin_len = frame_len,
+		.deadline_us = nx_monotonic_us() +
+			       (int64_t)(req->timeout_seconds + RUN_GRACE_SECONDS) *
+				       1000000,
+		.on_output = exec_output,
+		.userdata = &rs,
+	};
+	if (nx_docker_exec(p->docker, &ex, &exec_status, err) < 0) {
+		if (err->kind != NX_E_UNREACHABLE)
+			explain_lost_run(p, handle, &rs, err);
+		goto out;
+	}
+	if (rs.parse_failed) {
+		*err = rs.parse_err;
+		goto out;
+	}
+	if (nx_agent_parser_finish(&rs.parser, err) < 0) {
+		explain_lost_run(p, handle, &rs, err);
+		goto out;
+	}
+	r = finish_run(&rs, req, out, err);
+out:
+	for (i = 0; i < 3; i++)
+		nx_buf_free(&rs.out[i]);
+	nx_buf_free(&rs.agent_stderr);
+	return r;
+}
+
+/* ---- the rest of the life cycle ---------------------------------------- */
+
+/* An engine error on a container that no longer exists is reported as
+ * NX_E_NOTFOUND, so the engine can record the sandbox as stopped. */
+static int check_gone(docker_provider *p, const char *handle, nx_error *err)
+{
+	nx_container_state st;
+	nx_error ierr;
+
+	if (err->kind != NX_E_UNREACHABLE &&
+	    nx_docker_container_inspect(p->docker, handle, &st, &ierr) == 0 &&
+	    (!st.exists || (!st.running && !st.paused)))
+		return nx_fail(err, NX_E_NOTFOUND,
+			       "the sandbox container has ended");
+	return -1;
+}
+
+static int docker_pause(void *self, const char *handle, nx_error *err)
+{
+	docker_provider *p = self;
+
+	if (nx_docker_container_pause(p->docker, handle, err) < 0)
+		return check_gone(p, handle, err);
+	return 0;
+}
+
+static int docker_resume(void *self, const char *handle, int ttl_minutes,
+			 nx_error *err)
+{
+	docker_provider *p = self;
+
+	(void)ttl_minutes; /* the agent restarts its idle clock on thaw */
+	if (nx_docker_container_unpause(p->docker, handle, err) < 0)
+		return check_gone(p, handle, err);
+	return 0;
+}
+
+static int docker_destroy(void *self, const char *handle, nx_error *err)
+{
+	docker_provider *p = self;
+
+	return nx_docker_container_remove(p->docker, handle, err);
+}
+
+static int docker_probe(void *self, const char *handle,
+			nx_provider_state *state, nx_error *err)
+{
+	docker_provider *p = self;
+	nx_container_state st;
+
+	if (nx_docker_container_inspect(p->docker, handle, &st, err) < 0)
+		return -1;
+	if (st.exists && st.paused)
+		*state = NX_PSTATE_PAUSED;
+	else if (st.exists && st.running)
+		*state = NX_PSTATE_ACTIVE;
+	else
+		*state = NX_PSTATE_GONE;
+	return 0;
+}
+
+const nx_provider nx_docker_provider = {
+	.abi_version = NX_PROVIDER_ABI_VERSION,
+	.struct_size = sizeof(nx_provider),
+	.name = "docker",
+	.capabilities = NX_PROVIDER_CAN_PAUSE,
+	.open = docker_open,
+	.close = docker_close,
+	.create = docker_create,
+	.run = docker_run,
+	.pause = docker_pause,
+	.resume = docker_resume,
+	.destroy = docker_destroy,
+	.probe = docker_probe,
+};

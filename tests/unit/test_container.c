@@ -1,0 +1,100 @@
+/* test_container.c - every hardening field of the container config. */
+#include <string.h>
+
+#include "lib/tap.h"
+#include "docker/container.h"
+#include "util.h"
+
+static const char *str_at(json_object *o, const char *a, const char *b)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, a, &v))
+		return NULL;
+	if (b && !json_object_object_get_ex(v, b, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t int_at(json_object *o, const char *a, const char *b)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, a, &v);
+	json_object_object_get_ex(v, b, &v);
+	return json_object_get_int64(v);
+}
+
+static bool array_has(json_object *arr, const char *want)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(arr, i)),
+			   want) == 0)
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	nx_container_params p = {
+		.sandbox_id = "ipi7dxuc5687axlhm5hmd",
+		.name = "n",
+		.user_id = "alice",
+		.tenant_id = "default",
+		.data_dir = "/data",
+		.image = "nexus-runtime:default",
+		.agent_path = "/usr/libexec/nexus/nexus-agent",
+		.etc_dir = "/usr/share/nexus/runtimes/etc",
+		.seccomp_json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}",
+		.ttl_minutes = 10,
+	};
+	json_object *c = nx_container_config(&p);
+	json_object *h = NULL, *v = NULL;
+
+	json_object_object_get_ex(c, "HostConfig", &h);
+	is_str(str_at(c, "User", NULL), "1000:1000", "non-root user");
+	is_str(str_at(c, "Image", NULL), "nexus-runtime:default", "image");
+	is_str(str_at(h, "NetworkMode", NULL), "none", "no network");
+	is_str(str_at(h, "IpcMode", NULL), "private", "private IPC");
+	ok(json_object_object_get_ex(h, "CapDrop", &v) && array_has(v, "ALL") &&
+	   json_object_array_length(v) == 1, "drops ALL capabilities");
+	ok(json_object_object_get_ex(h, "SecurityOpt", &v) &&
+	   array_has(v, "no-new-privileges:true") &&
+	   array_has(v, "seccomp={\"defaultAction\":\"SCMP_ACT_ERRNO\"}"),
+	   "no-new-privileges and our seccomp profile inline");
+	is_str(str_at(h, "ReadonlyRootfs", NULL), "true", "read-only root");
+	is_str(str_at(h, "AutoRemove", NULL), "true", "auto-remove");
+	ok(int_at(c, "HostConfig", "Memory") == nx_default_limits.memory_bytes &&
+	   int_at(c, "HostConfig", "MemorySwap") == nx_default_limits.memory_bytes,
+	   "memory limit equals memory+swap");
+	ok(int_at(c, "HostConfig", "PidsLimit") == 256, "pids limit");
+	ok(int_at(c, "HostConfig", "NanoCpus") == 1000000000, "one CPU");
+	is_str(str_at(h, "Tmpfs", "/home/user"),
+	       "rw,nosuid,nodev,size=536870912,nr_inodes=65536,uid=1000,gid=1000,mode=0700",
+	       "home tmpfs: capped in size and inodes, owned by the user");
+	is_str(str_at(h, "Tmpfs", "/tmp"),
+	       "rw,nosuid,nodev,size=268435456,nr_inodes=65536,mode=1777",
+	       "/tmp tmpfs capped in size and inodes");
+	ok(json_object_object_get_ex(h, "Binds", &v) &&
+	   array_has(v, "/usr/libexec/nexus/nexus-agent:/.nexus/nexus-agent:ro") &&
+	   array_has(v, "/usr/share/nexus/runtimes/etc/hosts:/etc/hosts:ro") &&
+	   array_has(v, "/usr/share/nexus/runtimes/etc/resolv.conf:/etc/resolv.conf:ro") &&
+	   array_has(v, "/usr/share/nexus/runtimes/etc/hostname:/etc/hostname:ro"),
+	   "agent and /etc files bind-mounted read-only");
+	ok(json_object_object_get_ex(c, "Entrypoint", &v) &&
+	   json_object_array_length(v) == 4 &&
+	   strcmp(json_object_get_string(json_object_array_get_idx(v, 3)), "600") == 0,
+	   "the agent is PID 1 with the TTL in seconds");
+	is_str(str_at(c, "Labels", "io.nexus.sandbox-id"), "ipi7dxuc5687axlhm5hmd",
+	       "labelled with the sandbox id");
+	is_str(str_at(c, "Labels", "io.nexus.user"), "alice", "labelled with the owner");
+	is_str(str_at(c, "Labels", "io.nexus.data-dir"), "/data",
+	       "labelled with the store it belongs to");
+	ok(!json_object_object_get_ex(json_object_object_get(c, "Labels"),
+				      "io.nexus.agent", NULL),
+	   "no agent label without an agent");
+	json_object_put(c);
+	return tap_done();
+}

@@ -1,0 +1,86 @@
+# lib.sh - shared by setup.sh and test.sh: install what nexus needs on a
+# Debian or Ubuntu machine and make sure a Docker engine answers.
+
+NEXUS_PACKAGES="build-essential autoconf automake libtool pkg-config \
+libcurl4-openssl-dev libjson-c-dev libsqlite3-dev libseccomp-dev libcap-dev \
+docker.io debootstrap ca-certificates curl jq python3 valgrind"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'Error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "this step needs root: run it as root or install sudo"
+	fi
+}
+
+install_packages() {
+	missing=
+	for p in $NEXUS_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	say "installing:$missing"
+	as_root apt-get update -q >&2
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2
+}
+
+docker_socket() {
+	case "${DOCKER_HOST:-}" in
+	unix://*) printf '%s\n' "${DOCKER_HOST#unix://}" ;;
+	*) printf '/var/run/docker.sock\n' ;;
+	esac
+}
+
+docker_answers() {
+	curl -sf --max-time 5 --unix-socket "$(docker_socket)" http://docker/_ping >/dev/null 2>&1
+}
+
+# Start dockerd when nothing answers: through systemd where it runs the
+# machine, else by hand in the background (its PID in /run/nexus-dockerd.pid).
+ensure_docker() {
+	docker_answers && return 0
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		say "starting docker with systemctl"
+		as_root systemctl start docker >&2 || true
+	fi
+	if ! docker_answers; then
+		say "starting dockerd in the background (log: /var/log/nexus-dockerd.log)"
+		as_root sh -c 'dockerd >/var/log/nexus-dockerd.log 2>&1 & echo $! >/run/nexus-dockerd.pid'
+	fi
+	i=0
+	while ! docker_answers; do
+		i=$((i + 1))
+		[ "$i" -gt 60 ] && die "the Docker engine did not start; see /var/log/nexus-dockerd.log"
+		sleep 1
+	done
+	say "docker engine is up"
+}
+
+build_nexus() { # build_nexus [configure options...]
+	[ -x configure ] || ./autogen.sh >&2
+	./configure "$@" >&2
+	make -j"$(nproc)" >&2
+}
+
+# Build the runtime images that are missing, with the given nexus binary.
+ensure_runtimes() { # ensure_runtimes NEXUS-BINARY [LANG...]
+	bin=$1
+	shift
+	need=
+	for lang in "$@"; do
+		curl -sf --unix-socket "$(docker_socket)" \
+			"http://docker/images/nexus-runtime:$lang/json" >/dev/null 2>&1 ||
+			need="$need $lang"
+	done
+	[ -z "$need" ] && return 0
+	say "building runtime images:$need (a few minutes, once)"
+	# shellcheck disable=SC2086
+	as_root env NEXUS_RUNTIMES_DIR="${NEXUS_RUNTIMES_DIR:-}" "$bin" runtime build $need
+}
