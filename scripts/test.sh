@@ -1,25 +1,40 @@
 #!/bin/sh
-# test.sh - the whole test suite: unit tests (no Docker), then integration
-# and hardening tests against the real engine and the real runtime images.
-# Installs and starts what it needs.  Ends with "N passed, N failed,
-# N skipped" and exits non-zero on any failure.
+# test.sh - the whole test suite: unit tests (no Docker) under ASan and
+# UBSan, then everything (unit, integration, hardening) against the real
+# engine and the real runtime images.  Installs and starts what it needs.
+# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
+top=$PWD
 . scripts/lib.sh
 
+[ -f config.status ] && die "this tree is configured in place; run 'make distclean' first (test.sh builds in build/ and build-asan/)"
 install_packages
 ensure_docker
-build_nexus --enable-werror
-NEXUS_RUNTIMES_DIR="$PWD/runtimes"
-export NEXUS_RUNTIMES_DIR
-ensure_runtimes "$PWD/nexus" default python javascript bash
+[ -x configure ] || ./autogen.sh >&2
 
 status=0
-make -j"$(nproc)" check >&2 || status=$?
+say "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+mkdir -p build-asan
+(cd build-asan && "$top"/configure --enable-werror --enable-sanitizer=address,undefined >&2 &&
+	make -j"$(nproc)" >&2 && make check-unit >&2) || status=1
+
+say "the whole suite against the real engine"
+mkdir -p build
+(cd build && "$top"/configure --enable-werror >&2 && make -j"$(nproc)" >&2)
+NEXUS_RUNTIMES_DIR="$top/runtimes"
+export NEXUS_RUNTIMES_DIR
+ensure_runtimes "$top/build/nexus" default python javascript bash
+if [ -r /run/nexus-dockerd.pid ] && kill -0 "$(cat /run/nexus-dockerd.pid)" 2>/dev/null; then
+	# dockerd is ours: the lifecycle test may restart it.
+	NEXUS_TEST_DOCKERD_PIDFILE=/run/nexus-dockerd.pid
+	export NEXUS_TEST_DOCKERD_PIDFILE
+fi
+(cd build && make check >&2) || status=1
 
 # Count the results the test driver recorded, one .trs file per test.
 passed=0 failed=0 skipped=0
-for trs in $(find tests -name '*.trs'); do
+for trs in $(find build-asan build -name '*.trs'); do
 	while read -r key value _; do
 		[ "$key" = ":test-result:" ] || continue
 		case "$value" in
@@ -29,13 +44,14 @@ for trs in $(find tests -name '*.trs'); do
 		esac
 	done <"$trs"
 done
-[ "$failed" -eq 0 ] || status=1
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	failed=1 # the build or the harness failed outside any test
-	cat tests/*/*.log 2>/dev/null | tail -n 50 >&2 || true
-fi
-for log in $(find tests -name '*.log'); do
-	grep -q '^not ok' "$log" 2>/dev/null && { echo "--- $log" >&2; grep -B2 -A6 '^not ok' "$log" >&2; }
+for log in $(find build-asan build -name '*.log' ! -name 'config.log' ! -name test-suite.log); do
+	if grep -q '^not ok\|^Bail out' "$log"; then
+		echo "--- $log" >&2
+		grep -A8 '^not ok\|^Bail out' "$log" >&2
+	fi
 done
+# The build or the harness failed outside any test.
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+[ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

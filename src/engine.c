@@ -185,8 +185,9 @@ static int stop_expired(nx_engine *e, nx_error *err)
 		if (sb->handle)
 			e->provider->destroy(e->provider_self, sb->handle,
 					     &ignored);
-		sb->status = NX_STATUS_STOPPED;
+		/* Before the status changes: expiry is an active sandbox's. */
 		sb->stopped_at = expiry_time(sb);
+		sb->status = NX_STATUS_STOPPED;
 		sb->busy_until = 0;
 		if (nx_store_update(e->store, sb, NX_STATUS_ACTIVE, &changed,
 				    err) < 0) {

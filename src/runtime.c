@@ -266,7 +266,6 @@ typedef struct build_ctx {
 	void *userdata;
 	char line[LINE_MAX_LEN + 1];
 	size_t line_len;
-	bool line_overflow;
 	char last[LINE_MAX_LEN + 1];   /* the last non-empty line */
 	uint64_t sent;                 /* import bytes sent so far */
 	uint64_t reported;             /* import bytes last reported */
@@ -279,12 +278,13 @@ static void line_done(build_ctx *b)
 	b->line[b->line_len] = '\0';
 	if (b->line_len > 0 && b->line[b->line_len - 1] == '\r')
 		b->line[--b->line_len] = '\0';
-	/* Our own script, but it repeats what the mirror says: keep the
-	 * terminal safe. */
+	/* Our own script, but it repeats what the mirror and tar say, and
+	 * runs with LC_ALL=C: keep it to printable ASCII, safe for a terminal
+	 * and for an error message. */
 	for (i = 0; i < b->line_len; i++) {
 		unsigned char c = (unsigned char)b->line[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c >= 0x7f)
 			b->line[i] = c == '\t' ? ' ' : '?';
 	}
 	if (b->line_len > 0) {
@@ -293,7 +293,6 @@ static void line_done(build_ctx *b)
 			b->progress(b->userdata, b->name, b->line, 0);
 	}
 	b->line_len = 0;
-	b->line_overflow = false;
 }
 
 static void feed_stderr(build_ctx *b, const char *data, size_t len)
@@ -305,8 +304,6 @@ static void feed_stderr(build_ctx *b, const char *data, size_t len)
 			line_done(b);
 		} else if (b->line_len < LINE_MAX_LEN) {
 			b->line[b->line_len++] = data[i];
-		} else {
-			b->line_overflow = true;
 		}
 	}
 }
@@ -470,6 +467,8 @@ static int finish_script(build_ctx *b, pid_t pid, int *err_r, int *status,
 				fcntl(*err_r, F_SETFL, O_NONBLOCK);
 				while (read_stderr(b, *err_r) == READ_DATA)
 					;
+				if (b->line_len > 0)
+					line_done(b);
 			}
 			return 0;
 		}
@@ -542,11 +541,11 @@ static int build_result(const build_ctx *b, int status, bool tar_ready,
 
 	if (script_ok && !import_failed && tar_ready)
 		return 0;
-	/* A script that died of SIGPIPE died because Docker stopped reading:
-	 * Docker's message is the one that says why. */
+	/* A script that died of SIGPIPE (or whose tar saw EPIPE) died because
+	 * Docker stopped reading: Docker's message is the one that says why. */
 	if (import_failed &&
-	    (script_ok || (WIFEXITED(status) &&
-			   WEXITSTATUS(status) == 128 + SIGPIPE))) {
+	    (script_ok || strstr(b->last, "Broken pipe") ||
+	     (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE))) {
 		if (err)
 			*err = *import_err;
 		return nx_error_prefix(err, "cannot import runtime '%s' into docker",
@@ -560,8 +559,10 @@ static int build_result(const build_ctx *b, int status, bool tar_ready,
 		return nx_fail(err, NX_E_SYSTEM,
 			       "cannot build runtime '%s': the build script was killed by signal %d",
 			       b->name, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	/* Docker took a whole tar, yet the script failed after it began. */
-	return nx_fail(err, WEXITSTATUS(status) == 2 ? NX_E_USAGE : NX_E_SYSTEM,
+	/* The script's own failure.  Exit 2 is it refusing its arguments,
+	 * before any tar; a tar Docker took anyway may be cut short. */
+	return nx_fail(err, WEXITSTATUS(status) == 2 && !tar_ready ?
+			       NX_E_USAGE : NX_E_SYSTEM,
 		       "cannot build runtime '%s': %s%s", b->name,
 		       script_reason(b),
 		       tar_ready && !import_failed ?

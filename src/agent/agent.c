@@ -296,7 +296,8 @@ static int kill_descendants(pid_t root)
  * agent. */
 struct exec_slot {
 	pid_t pid;
-	int64_t kill_at;   /* 0: not a run agent, never killed */
+	int64_t first_seen;
+	int64_t kill_at;   /* 0: not (yet) known as a run agent */
 	bool seen;         /* still there at this poll */
 	bool killed;
 };
@@ -376,14 +377,18 @@ static bool scan_execs(int64_t now)
 		if (!s && free_slot) {
 			s = free_slot;
 			s->pid = l.p[i].pid;
+			s->first_seen = now;
+			s->kill_at = 0;
 			s->killed = false;
-			t = run_timeout_of(s->pid);
-			s->kill_at = t < 0 ? 0 :
-				now + (t + WATCHDOG_GRACE_S) * US_PER_S;
 		}
 		if (!s)
 			continue;
 		s->seen = true;
+		/* An exec shows up as "runc init" before it becomes the
+		 * agent, so look again until it is known to be one. */
+		if (!s->kill_at && (t = run_timeout_of(s->pid)) >= 0)
+			s->kill_at = s->first_seen +
+				(t + WATCHDOG_GRACE_S) * US_PER_S;
 		if (s->kill_at && now >= s->kill_at && !s->killed) {
 			/* Descendants first: once the agent is dead they
 			 * become our children, mixed with everything else. */
@@ -491,9 +496,12 @@ static int cmd_init(int argc, char **argv)
 			logmsg("resumed after %lld s; idle clock restarted",
 			       (long long)((now - last_poll) / US_PER_S));
 			last_active = now;
-			for (k = 0; k < WATCHDOG_SLOTS; k++)
+			/* Nor does the pause count against a run. */
+			for (k = 0; k < WATCHDOG_SLOTS; k++) {
+				slots[k].first_seen += now - last_poll;
 				if (slots[k].kill_at)
 					slots[k].kill_at += now - last_poll;
+			}
 		}
 		last_poll = now;
 		if (scan_execs(now))
@@ -700,6 +708,15 @@ static void drain_signals(void)
 	while ((n = read(R.sig_fd, &si, sizeof si)) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;
+		/* As in init: a signal from the sandbox itself ("kill -TERM
+		 * -1", "pkill -u 1000") must not take the report of the run
+		 * with it.  SIGKILL and SIGSTOP cannot be refused; init's
+		 * watchdog covers those. */
+		if (si.ssi_pid != 0) {
+			logmsg("ignoring %s from pid %d in the sandbox",
+			       strsignal((int)si.ssi_signo), (int)si.ssi_pid);
+			continue;
+		}
 		fail_run("agent stopped by %s during the run",
 			 strsignal((int)si.ssi_signo));
 	}
@@ -878,19 +895,22 @@ static void load_code(void)
 		fail_run("cannot rewind the code file: %s", strerror(errno));
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/* In the child, between fork and exec.  The agent has one thread, so
+ * this may call what it likes; it reports a failure through report_w. */
 static void __attribute__((noreturn))
 child_exec(int out_w, int err_w, int report_w)
 {
 	struct rlimit no_core = { 0, 0 };
 	sigset_t none;
-	int null_fd, e;
+	int null_fd, e, sig;
 
+	/* Blocked and ignored signals survive exec: give the program the
+	 * defaults, not our SIGPIPE (or whatever the exec brought in). */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* An ignored SIGPIPE would survive exec: the program must die of a
-	 * closed pipe (or get EPIPE) the normal way. */
-	signal(SIGPIPE, SIG_DFL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	/* Own session and process group: the timeout kills the group in one
 	 * call, and the program has no terminal to take over. */
 	if (setsid() < 0)

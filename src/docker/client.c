@@ -19,7 +19,7 @@
 #include "../buf.h"
 #include "docker.h"
 
-#define USER_AGENT "nexus"
+#define USER_AGENT "nexus/" PACKAGE_VERSION
 #define DEFAULT_TIMEOUT_MS 30000L
 /* The longest engine message we put into an error. */
 #define MESSAGE_MAX 400
@@ -28,7 +28,7 @@
 #define EXEC_ERROR_BODY_MAX (64u << 10)
 /* How often, and how far apart, to ask for the exit code of an exec whose
  * stream closed before the engine marked it as exited. */
-#define EXEC_INSPECT_TRIES 20
+#define EXEC_INSPECT_TRIES 40
 #define EXEC_INSPECT_PAUSE_MS 25
 /* An import has no overall deadline (images are big) but must keep moving. */
 #define IMPORT_LOW_SPEED_TIME 120L
@@ -252,6 +252,47 @@ static int member(json_object *obj, const char *key, json_type type,
 	return 0;
 }
 
+/* True when every '/'-separated part of s is neither empty nor a dot
+ * segment: libcurl would resolve "/containers/../x" to "/x". */
+static bool path_safe(const char *s)
+{
+	const char *p = s, *end;
+	size_t n;
+
+	for (;;) {
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (!end)
+			return true;
+		p = end + 1;
+	}
+}
+
+/* An id or image reference we put into a URL path. */
+static int check_path_arg(const char *s, const char *what, nx_error *err)
+{
+	if (!s || !path_safe(s))
+		return nx_fail(err, NX_E_USAGE, "bad %s '%.200s'", what,
+			       s ? s : "(null)");
+	return 0;
+}
+
+/* PREFIX ARG SUFFIX with arg checked and encoded (keep: bytes left as
+ * they are); NULL with err filled for a bad arg. */
+static char *arg_path(const char *prefix, const char *arg, const char *keep,
+		      const char *suffix, const char *what, nx_error *err)
+{
+	cleanup_free char *enc = NULL;
+
+	if (check_path_arg(arg, what, err) < 0)
+		return NULL;
+	enc = url_encode(arg, keep);
+	return nx_xasprintf("%s%s%s", prefix, enc, suffix);
+}
+
 /* Ids the engine hands us go back into URLs and into our database. */
 static int check_id(const char *id, const char *what, nx_error *err)
 {
@@ -262,7 +303,7 @@ static int check_id(const char *id, const char *what, nx_error *err)
 		      (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-' ||
 		      *p == '.' || *p == ':'))
 			break;
-	if (p == id || *p || p - id > 128)
+	if (p == id || *p || p - id > 128 || !path_safe(id))
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine sent a malformed %s", what);
 	return 0;
@@ -632,15 +673,15 @@ int nx_docker_ping(nx_docker *d, nx_error *err)
 int nx_docker_image_exists(nx_docker *d, const char *ref, bool *exists,
 			   nx_error *err)
 {
-	cleanup_free char *enc = url_encode(ref, "/:@");
-	cleanup_free char *path = nx_xasprintf("/images/%s/json", enc);
+	cleanup_free char *path = arg_path("/images/", ref, "/:@", "/json",
+					   "image reference", err);
 	const struct request q = { "GET", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *obj = NULL;
 
 	*exists = false;
-	if (!*ref)
-		return nx_fail(err, NX_E_USAGE, "empty image reference");
+	if (!path)
+		return -1;
 	if (call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
 		return -1;
 	if (r.status == 404)
@@ -685,14 +726,14 @@ int nx_docker_container_create(nx_docker *d, const char *name,
 static int container_action(nx_docker *d, const char *id, const char *action,
 			    long ok2, nx_error *err)
 {
-	cleanup_free char *enc = url_encode(id, NULL);
-	cleanup_free char *path = nx_xasprintf("/containers/%s/%s", enc,
-					       action);
+	cleanup_free char *suffix = nx_xasprintf("/%s", action);
+	cleanup_free char *path = arg_path("/containers/", id, NULL, suffix,
+					   "container id", err);
 	const struct request q = { "POST", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 
-	if (!*id)
-		return nx_fail(err, NX_E_USAGE, "empty container id");
+	if (!path)
+		return -1;
 	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	if (r.status == 204 || (ok2 && r.status == ok2))
@@ -748,8 +789,8 @@ int nx_docker_container_inspect(nx_docker *d, const char *id,
 				nx_container_state *state, nx_error *err)
 {
 	static const char what[] = "container state";
-	cleanup_free char *enc = url_encode(id, NULL);
-	cleanup_free char *path = nx_xasprintf("/containers/%s/json", enc);
+	cleanup_free char *path = arg_path("/containers/", id, NULL, "/json",
+					   "container id", err);
 	const struct request q = { "GET", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *obj = NULL;
@@ -757,8 +798,8 @@ int nx_docker_container_inspect(nx_docker *d, const char *id,
 	const char *s;
 
 	memset(state, 0, sizeof *state);
-	if (!*id)
-		return nx_fail(err, NX_E_USAGE, "empty container id");
+	if (!path)
+		return -1;
 	if (call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
 		return -1;
 	if (r.status == 404)
@@ -786,15 +827,15 @@ int nx_docker_container_inspect(nx_docker *d, const char *id,
 
 int nx_docker_container_remove(nx_docker *d, const char *id, nx_error *err)
 {
-	cleanup_free char *enc = url_encode(id, NULL);
-	cleanup_free char *path =
-		nx_xasprintf("/containers/%s?force=true&v=true", enc);
+	cleanup_free char *path = arg_path("/containers/", id, NULL,
+					   "?force=true&v=true",
+					   "container id", err);
 	const struct request q = { "DELETE", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 	char msg[MESSAGE_MAX];
 
-	if (!*id)
-		return nx_fail(err, NX_E_USAGE, "empty container id");
+	if (!path)
+		return -1;
 	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	if (r.status == 204 || r.status == 200 || r.status == 404)
@@ -1575,10 +1616,10 @@ int nx_docker_exec(nx_docker *d, const nx_docker_exec_req *req,
 	int ret;
 
 	*exit_code = -1;
-	if (!req->container || !*req->container || !req->argv ||
-	    !req->argv[0])
-		return nx_fail(err, NX_E_USAGE,
-			       "exec needs a container and a command");
+	if (check_path_arg(req->container, "container id", err) < 0)
+		return -1;
+	if (!req->argv || !req->argv[0])
+		return nx_fail(err, NX_E_USAGE, "exec needs a command");
 	if (exec_call_timeout(d, req->deadline_us, &timeout, err) < 0 ||
 	    (!d->api[0] && negotiate(d, timeout, err) < 0))
 		return -1;

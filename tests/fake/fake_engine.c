@@ -123,7 +123,7 @@ static void die(const char *what)
 	abort();
 }
 
-/* ---- the script --------------------------------------------------------- */
+/* ---- the script ---------------------------------------------------------- */
 
 fake_engine *fake_new(void)
 {
@@ -341,7 +341,7 @@ void fake_ping(fake_engine *f, const char *version)
 	free(headers);
 }
 
-/* ---- I/O ------------------------------------------------------------------ */
+/* ---- I/O ----------------------------------------------------------------- */
 
 static void sleep_us(long us)
 {
@@ -409,7 +409,7 @@ static void conn_consume(struct conn *c, size_t n)
 		c->buf[c->len] = '\0';
 }
 
-/* ---- requests -------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static void request_free(struct request *r)
 {
@@ -546,7 +546,7 @@ static int parse_request(fake_engine *f, struct conn *c, struct request *r)
 	return 1;
 }
 
-/* ---- checks and actions ---------------------------------------------------- */
+/* ---- checks and actions -------------------------------------------------- */
 
 static void run_check(fake_engine *f, size_t n, const struct step *st,
 		      const struct check *k, const struct request *r)
@@ -735,7 +735,7 @@ static bool handle(fake_engine *f, struct conn *c, const struct request *r)
 	return run_actions(f, n, st, c);
 }
 
-/* ---- the loop ---------------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------ */
 
 static void on_readable(fake_engine *f, struct conn *c)
 {

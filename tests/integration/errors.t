@@ -67,7 +67,7 @@ bad "unknown command" 2 "unknown command 'sandbox explode'" nexus sandbox explod
 bad "name with a newline" 2 "a sandbox name must be 1 to 128 bytes of printable UTF-8" nexus sandbox create "$(printf 'a\nb')"
 bad "missing image" 1 "image 'nexus-no-such-image:1' not found in the local Docker engine" nexus sandbox create x --template nexus-no-such-image:1
 bad "docker unreachable" 1 "cannot reach the Docker engine at /nonexistent/docker.sock" env DOCKER_HOST=unix:///nonexistent/docker.sock "$NEXUS_BIN" sandbox create x
-bad "docker host not unix" 1 "DOCKER_HOST" env DOCKER_HOST=tcp://127.0.0.1:2375 "$NEXUS_BIN" sandbox create x
+bad "docker host not unix" 2 "DOCKER_HOST" env DOCKER_HOST=tcp://127.0.0.1:2375 "$NEXUS_BIN" sandbox create x
 is "$(store_snapshot)" "$before" "bad input changed nothing in the store"
 
 # ---- state errors ----------------------------------------------------------

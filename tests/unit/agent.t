@@ -176,6 +176,7 @@ case_ huge python 10 100 '\001\377\377\377\377' raw
 case_ short python 10 100 '\001\000\000\000\100print(1)' raw close-stdin
 case_ badtimeout python 0 100 'print(1)'
 case_ badlang cobol 10 100 'print(1)'
+case_ sigterm bash 10 100000 'kill -TERM $PPID; sleep 0.2; echo still here'
 case_ hostgone bash 30 100000 "sleep ${M}6" close-after-hello
 
 python3 "$TMP/run.py" "$AGENT" "$TMP/cases" || bail "the driver failed"
@@ -249,6 +250,9 @@ like "$(field short error)" 'request ended early' "short code frame refused, no 
 like "$(field badtimeout error)" "invalid --timeout" "timeout 0 refused"
 like "$(field badlang error)" "unknown language 'cobol'" "unknown language refused"
 is "$(field badlang order)" "80 83 84" "usage errors: hello, error, exit"
+
+is "$(field sigterm exit)" "$EXITED 0" "SIGTERM from the run's own code is ignored"
+is "$(field sigterm stdout)" "'still here\\n'" "and the run goes on"
 
 # ---- the host goes away ----------------------------------------------------------
 ok "$(lt "$(field hostgone total_ms)" 5000)" \

@@ -428,6 +428,9 @@ static void test_start_pause_remove(void)
 	       "root filesystem", "remove 500: the engine's message");
 	is_int(nx_docker_container_start(d, "", &err), -1,
 	       "start: an empty id is refused without asking");
+	is_int(nx_docker_container_remove(d, "..", &err), -1,
+	       "remove: a dot-dot id is refused without asking");
+	is_int(err.kind, NX_E_USAGE, "remove: a dot-dot id is a usage error");
 	nx_docker_free(d);
 	is_int(fake_finish(f), 0, "start, pause, unpause, remove: exact requests");
 }
@@ -711,6 +714,9 @@ static void test_images(void)
 	is_int(nx_docker_image_exists(d, "a b", &exists, &err), -1,
 	       "image exists: 500");
 	is_str(err.msg, "docker engine: boom", "image exists 500: message");
+	is_int(nx_docker_image_exists(d, "a/../../containers/x", &exists,
+				      &err), -1,
+	       "image exists: a dot-dot reference is refused without asking");
 	nx_docker_free(d);
 	is_int(fake_finish(f), 0, "images: exact requests");
 }
@@ -1228,6 +1234,8 @@ static void test_exec_errors(void)
 	script_exec_start(f, "e14");
 	fake_send(f, "HTTP/1.1 OK\r\n\r\n", 15);
 	fake_close(f);
+
+	script_exec_create(f, "..");
 	fake_start(f);
 	d = client(f);
 	output_init(&o);
@@ -1265,6 +1273,13 @@ static void test_exec_errors(void)
 	is_int(nx_docker_exec(d, &req, &code, &err), -1,
 	       "exec: a malformed status line fails");
 	is_int(err.kind, NX_E_PROTOCOL, "exec: malformed status line");
+	is_int(nx_docker_exec(d, &req, &code, &err), -1,
+	       "exec: a dot-dot exec id from the engine is refused");
+	is_int(err.kind, NX_E_PROTOCOL, "exec: dot-dot exec id is protocol");
+	req.container = "../images";
+	is_int(nx_docker_exec(d, &req, &code, &err), -1,
+	       "exec: a dot-dot container is refused without asking");
+	is_int(err.kind, NX_E_USAGE, "exec: dot-dot container is usage");
 	exec_req(&req, &o, NULL, 3000);
 	is_int(nx_docker_exec(d, &req, &code, &err), -1,
 	       "exec: no command refused");
