@@ -5,6 +5,11 @@
  *	run has been seen for N seconds, and kills a run whose agent stopped
  *	enforcing its own timeout.
  *
+ *   nexus-agent touch
+ *	Started by a Docker exec when the host resumes a sandbox: tells PID 1
+ *	to restart its idle clock (a pause too short to notice as a gap in
+ *	its polling would otherwise not count), and waits for the answer.
+ *
  *   nexus-agent run --language L --timeout S --max-output B
  *	One run, started by a Docker exec: reads the CODE frame from stdin,
  *	runs the interpreter in its own session, relays its output as frames
@@ -415,6 +420,24 @@ static void reap_all(void)
 		;
 }
 
+/* SIGUSR1 restarts the idle clock only when it comes from "nexus-agent
+ * touch" run by a Docker exec (PPid 0): the sandbox's own code shares our
+ * uid and could otherwise keep its sandbox alive forever.  The sender
+ * waits for our answer, so it is still there to be checked. */
+static bool touch_from_host(const siginfo_t *info)
+{
+	pid_t sender = info->si_pid;
+
+	if (sender <= 1 || read_ppid(sender) != 0) {
+		logmsg("ignoring SIGUSR1 from pid %d in the sandbox",
+		       (int)sender);
+		return false;
+	}
+	if (kill(sender, SIGUSR1) < 0)
+		return false;
+	return true;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	int64_t now, last_poll, last_active, ttl_us;
@@ -459,6 +482,7 @@ static int cmd_init(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	ttl_us = ttl * US_PER_S;
@@ -473,6 +497,10 @@ static int cmd_init(int argc, char **argv)
 		sig = sigtimedwait(&set, &info, &ts);
 		if (sig == SIGCHLD) {
 			reap_all();
+		} else if (sig == SIGUSR1) {
+			if (touch_from_host(&info))
+				last_active = mono_us();
+			continue;
 		} else if (sig > 0) {
 			/* docker stop signals from outside the namespace
 			 * (si_pid 0).  From inside, it is the sandbox's own
@@ -1148,13 +1176,44 @@ static int cmd_run(int argc, char **argv)
 	return 0;
 }
 
+/* How long touch waits for PID 1 to answer. */
+#define TOUCH_TIMEOUT_S 5
+
+static int cmd_touch(void)
+{
+	struct timespec ts = { .tv_sec = TOUCH_TIMEOUT_S };
+	siginfo_t info;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (kill(1, SIGUSR1) < 0) {
+		logmsg("cannot signal init: %s", strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		int sig = sigtimedwait(&set, &info, &ts);
+
+		if (sig == SIGUSR1 && info.si_pid == 1)
+			return 0;
+		if (sig < 0 && errno != EINTR) {
+			logmsg("init did not answer within %d s", TOUCH_TIMEOUT_S);
+			return 1;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "touch") == 0)
+		return cmd_touch();
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc, argv);
 	logmsg("usage: nexus-agent init --ttl-seconds N\n"
+	       "       nexus-agent touch\n"
 	       "       nexus-agent run --language python|javascript|bash "
 	       "--timeout SECONDS --max-output BYTES");
 	return 2;

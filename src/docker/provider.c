@@ -17,6 +17,8 @@
 #define RUN_GRACE_SECONDS 15
 #define SECCOMP_PROFILE "container.json"
 #define MAX_PROFILE_BYTES (1u << 20)
+/* How long "nexus-agent touch" may take on resume. */
+#define TOUCH_TIMEOUT_US (10 * 1000000LL)
 /* Agent diagnostics kept for error messages. */
 #define MAX_AGENT_STDERR 4096
 
@@ -344,13 +346,38 @@ static int docker_pause(void *self, const char *handle, nx_error *err)
 	return 0;
 }
 
+/* The agent restarts its idle clock when it notices a long gap in its own
+ * polling, but a short pause leaves no gap: tell it. */
+static int restart_idle_clock(docker_provider *p, const char *handle,
+			      nx_error *err)
+{
+	static const char *const argv[] = { NX_AGENT_IN_CONTAINER, "touch",
+					     NULL };
+	nx_docker_exec_req ex = {
+		.container = handle,
+		.user = NX_SANDBOX_USER,
+		.argv = argv,
+		.deadline_us = nx_monotonic_us() + TOUCH_TIMEOUT_US,
+	};
+	int status;
+
+	if (nx_docker_exec(p->docker, &ex, &status, err) < 0)
+		return -1;
+	if (status != 0)
+		return nx_fail(err, NX_E_PROVIDER,
+			       "the sandbox agent did not restart its idle clock (status %d)",
+			       status);
+	return 0;
+}
+
 static int docker_resume(void *self, const char *handle, int ttl_minutes,
 			 nx_error *err)
 {
 	docker_provider *p = self;
 
-	(void)ttl_minutes; /* the agent restarts its idle clock on thaw */
-	if (nx_docker_container_unpause(p->docker, handle, err) < 0)
+	(void)ttl_minutes; /* the agent was given the TTL at create */
+	if (nx_docker_container_unpause(p->docker, handle, err) < 0 ||
+	    restart_idle_clock(p, handle, err) < 0)
 		return check_gone(p, handle, err);
 	return 0;
 }

@@ -26,10 +26,23 @@ is "$out" "after resume" "a resumed sandbox runs code"
 nexus sandbox stop $SB >/dev/null
 
 # ---- expiry with no nexus process alive: the container ends itself ---------
+# short-lived runs once, leaving behind a process that signals PID 1 as the
+# host's "touch" does: neither it nor the signals may keep the sandbox
+# alive.  refreshed is paused and resumed 50 s into its 1-minute TTL, a
+# pause too short for the agent to notice by itself: the resume must still
+# give it a fresh TTL.
 SB=$(nexus sandbox create short-lived --ttl 1 --json | jq -r .sandbox_id)
-nexus sandbox run $SB -c "print('hi')" >/dev/null
-sleep 75
+RF=$(nexus sandbox create refreshed --ttl 1 --json | jq -r .sandbox_id)
+nexus sandbox run $SB -l bash -c 'nohup sh -c "while :; do kill -USR1 1; sleep 0.5; done" >/dev/null 2>&1 &' >/dev/null
+sleep 50
+nexus sandbox pause $RF >/dev/null
+nexus sandbox resume $RF >/dev/null
+sleep 25
 is "$(containers_of $SB)" 0 "after the TTL the container has ended and is removed"
+is "$(containers_of $RF)" 1 "a resumed sandbox lives on past its first TTL"
+run_cli nexus sandbox run $RF -c "print('still here')"
+is "$out" "still here" "and runs code"
+nexus sandbox stop $RF >/dev/null
 st=$(nexus sandbox status $SB --json)
 is "$(printf '%s' "$st" | jq -r .status)" stopped "the next command records it stopped"
 is "$(printf '%s' "$st" | jq -r .expires_at)" null "a stopped sandbox has no expiry"
