@@ -32,6 +32,7 @@ static const char list_usage[] =
 
 typedef struct progress {
 	uint64_t next_report;
+	uint64_t bytes_sent;
 } progress;
 
 static void show_progress(void *userdata, const char *runtime,
@@ -43,6 +44,7 @@ static void show_progress(void *userdata, const char *runtime,
 		fprintf(stderr, "[%s] %s\n", runtime, line);
 		return;
 	}
+	p->bytes_sent = bytes_sent;
 	if (bytes_sent >= p->next_report) {
 		fprintf(stderr, "[%s] importing into Docker: %llu MiB\n", runtime,
 			(unsigned long long)(bytes_sent >> 20));
@@ -70,9 +72,10 @@ static int build_one(nx_docker *d, const char *name,
 
 	opts->userdata = &p;
 	if (nx_runtime_build(d, name, opts, err) < 0)
-		return nx_error_prefix(err, "cannot build runtime '%s'", name);
-	printf("Built %s:%s in %.0f s\n", NX_RUNTIME_REPO, name,
-	       (double)(nx_monotonic_us() - start) / 1e6);
+		return -1;
+	printf("Built %s:%s in %.0f s (%llu MiB imported)\n", NX_RUNTIME_REPO,
+	       name, (double)(nx_monotonic_us() - start) / 1e6,
+	       (unsigned long long)(p.bytes_sent >> 20));
 	fflush(stdout);
 	return 0;
 }

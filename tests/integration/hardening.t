@@ -30,7 +30,7 @@ is "$(hc '[.Mounts[] | select(.Destination == "/etc/hosts" or .Destination == "/
 sh_in() { nexus sandbox run $SB -l bash -c "$1" 2>&1; }
 is "$(sh_in 'id -u; id -g')" "1000
 1000" "code runs as uid and gid 1000"
-like "$(sh_in 'touch /usr/x 2>&1; echo rc=$?')" 'Read-only file system.*rc=1' "the root filesystem is read-only"
+like "$(sh_in 'touch /usr/x 2>&1; echo rc=$?' | tr '\n' ' ')" 'Read-only file system.*rc=1' "the root filesystem is read-only"
 like "$(sh_in 'echo x >> /etc/hosts 2>&1; echo rc=$?')" 'rc=1' "/etc/hosts cannot be written"
 is "$(sh_in 'echo ok > ~/f && echo ok > /tmp/f && cat ~/f /tmp/f')" "ok
 ok" "home and /tmp are writable"
