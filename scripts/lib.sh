@@ -63,10 +63,14 @@ ensure_docker() {
 	say "docker engine is up"
 }
 
-build_nexus() { # build_nexus [configure options...]
+# Build out of tree, so in-tree builds of a developer are never touched.
+build_nexus() { # build_nexus DIR [configure options...]
+	dir=$1
+	shift
+	[ -f config.status ] && die "this tree is configured in place; run 'make distclean' first (scripts build in build/)"
 	[ -x configure ] || ./autogen.sh >&2
-	./configure "$@" >&2
-	make -j"$(nproc)" >&2
+	mkdir -p "$dir"
+	(cd "$dir" && ../configure "$@" >&2 && make -j"$(nproc)" >&2)
 }
 
 # Build the runtime images that are missing, with the given nexus binary.

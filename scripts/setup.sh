@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 
 install_packages
 ensure_docker
-build_nexus --prefix="${PREFIX:-/usr/local}"
+build_nexus build --prefix="${PREFIX:-/usr/local}"
 say "installing nexus into ${PREFIX:-/usr/local}"
-as_root make install >&2
+(cd build && as_root make install >&2)
 nexus="${PREFIX:-/usr/local}/bin/nexus"
 ensure_runtimes "$nexus" default python javascript bash
 

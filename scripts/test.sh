@@ -8,20 +8,16 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib.sh
 
-[ -f config.status ] && die "this tree is configured in place; run 'make distclean' first (test.sh builds in build/ and build-asan/)"
 install_packages
 ensure_docker
-[ -x configure ] || ./autogen.sh >&2
 
 status=0
 say "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-mkdir -p build-asan
-(cd build-asan && "$top"/configure --enable-werror --enable-sanitizer=address,undefined >&2 &&
-	make -j"$(nproc)" >&2 && make check-unit >&2) || status=1
+(build_nexus build-asan --enable-werror --enable-sanitizer=address,undefined &&
+	cd build-asan && make check-unit >&2) || status=1
 
 say "the whole suite against the real engine"
-mkdir -p build
-(cd build && "$top"/configure --enable-werror >&2 && make -j"$(nproc)" >&2)
+build_nexus build --enable-werror
 NEXUS_RUNTIMES_DIR="$top/runtimes"
 export NEXUS_RUNTIMES_DIR
 ensure_runtimes "$top/build/nexus" default python javascript bash

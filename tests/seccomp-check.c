@@ -12,8 +12,9 @@
  *     error naming it, where runc would drop it without a word);
  *  3. build the whole filter with libseccomp and export it as BPF, which
  *     proves that it compiles and that the kernel's 4096-instruction limit
- *     holds;
- *  4. run the exported BPF in a small interpreter, in front of it the
+ *     holds; once as runc 1.1 builds it and once as a binary tree, as runc
+ *     1.2 does;
+ *  4. run each exported program in a small BPF interpreter, behind the
  *     -ENOSYS stub runc prepends for syscalls newer than the profile, and
  *     check nexus's invariants on what the program actually answers:
  *     default deny, io_uring -> EPERM, clone3 -> ENOSYS, no namespace
@@ -30,7 +31,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -88,22 +88,14 @@ struct profile {
 	size_t n_rules, cap_rules;
 	size_t n_names; /* runc's len(config.Syscalls) */
 
+	/* The program under test.  While build is set, a problem the
+	 * default build already had is not repeated. */
 	struct sock_filter *prog;
 	size_t prog_len;
+	const char *build;
+	char **said;
+	size_t n_said;
 };
-
-static void problem(struct profile *p, const char *fmt, ...) NX_PRINTF(2, 3);
-static void problem(struct profile *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", p->path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	p->problems++;
-}
 
 static void *xrealloc(void *ptr, size_t n)
 {
@@ -114,6 +106,30 @@ static void *xrealloc(void *ptr, size_t n)
 		exit(2);
 	}
 	return q;
+}
+
+static void problem(struct profile *p, const char *fmt, ...) NX_PRINTF(2, 3);
+static void problem(struct profile *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->build) {
+		for (i = 0; i < p->n_said; i++)
+			if (strcmp(p->said[i], msg) == 0)
+				return;
+		fprintf(stderr, "%s: %s (%s)\n", p->path, msg, p->build);
+	} else {
+		fprintf(stderr, "%s: %s\n", p->path, msg);
+		p->said = xrealloc(p->said, (p->n_said + 1) * sizeof(*p->said));
+		p->said[p->n_said] = xrealloc(NULL, strlen(msg) + 1);
+		memcpy(p->said[p->n_said++], msg, strlen(msg) + 1);
+	}
+	p->problems++;
 }
 
 /* ---- names for messages --------------------------------------------------- */
@@ -609,10 +625,12 @@ static void note_rule(struct profile *p, const char *name, size_t entry,
 						conditional };
 }
 
-/* Parse "args" into libseccomp comparisons; false on a problem. */
+/* Parse "args" into libseccomp comparisons; false on a problem.  *split
+ * is set when one argument has several conditions: runc then adds each
+ * condition as a rule of its own. */
 static bool parse_args(struct profile *p, json_object *args,
 		       const char *where, struct scmp_arg_cmp *cmps,
-		       unsigned *n_cmps)
+		       unsigned *n_cmps, bool *split)
 {
 	static const char *const keys[] = { "index", "value", "valueTwo",
 					    "op", NULL };
@@ -621,6 +639,7 @@ static bool parse_args(struct profile *p, json_object *args,
 	size_t i, n = json_object_array_length(args);
 
 	*n_cmps = 0;
+	*split = false;
 	if (n > 6) {
 		problem(p, "%s.args: %zu conditions, at most 6", where, n);
 		return false;
@@ -671,10 +690,12 @@ static bool parse_args(struct profile *p, json_object *args,
 				value2, value);
 		/* runc turns several conditions on one argument into separate
 		 * rules, i.e. ORs them: never what an allowlist means. */
-		if (seen & (1u << arg))
+		if (seen & (1u << arg)) {
 			problem(p, "%s: a second condition on argument %" PRIu64
 				"; runc ORs such conditions instead of ANDing "
 				"them", w, arg);
+			*split = true;
+		}
 		seen |= 1u << arg;
 		/* For MASKED_EQ, "value" is the mask and "valueTwo" the
 		 * expected bits: libseccomp's datum_a and datum_b. */
@@ -728,7 +749,8 @@ static void parse_entry(struct profile *p, json_object *e, size_t idx)
 					    "errnoRet", "args", "comment",
 					    "includes", "excludes", NULL };
 	struct scmp_arg_cmp cmps[6];
-	unsigned n_cmps = 0;
+	unsigned n_cmps = 0, c;
+	bool split = false;
 	json_object *names, *name, *action, *errno_ret, *args, *comment;
 	uint64_t eret = 0;
 	uint32_t act;
@@ -771,7 +793,7 @@ static void parse_entry(struct profile *p, json_object *e, size_t idx)
 			  eret, where, &act))
 		return;
 	if (get_field(p, e, "args", json_type_array, where, &args) &&
-	    !parse_args(p, args, where, cmps, &n_cmps))
+	    !parse_args(p, args, where, cmps, &n_cmps, &split))
 		return;
 
 	n = names ? json_object_array_length(names) : 1;
@@ -797,7 +819,14 @@ static void parse_entry(struct profile *p, json_object *e, size_t idx)
 		 * (libseccomp refuses it). */
 		if (act == p->def_action)
 			continue;
-		rc = seccomp_rule_add_array(p->ctx, act, nr, n_cmps, cmps);
+		if (split) {
+			for (c = 0, rc = 0; c < n_cmps && rc == 0; c++)
+				rc = seccomp_rule_add_array(p->ctx, act, nr, 1,
+							    &cmps[c]);
+		} else {
+			rc = seccomp_rule_add_array(p->ctx, act, nr, n_cmps,
+						    cmps);
+		}
 		if (rc < 0)
 			problem(p, "%s: libseccomp rejects the rule for \"%s\": "
 				"%s", w, sname, strerror(-rc));
@@ -831,13 +860,25 @@ static void check_conflicts(struct profile *p)
 
 /* ---- the BPF program ----------------------------------------------------------------- */
 
-static int export_bpf(struct profile *p)
+/* Compile the filter with libseccomp's optimisation level opt (1: rules in
+ * sequence, 2: binary tree) into p->prog.  seccomp_export_bpf writes to a
+ * descriptor; a memfd lets us read the program back. */
+static int export_bpf(struct profile *p, uint32_t opt)
 {
 	cleanup_close int fd = memfd_create("seccomp-check", MFD_CLOEXEC);
 	struct stat st;
 	ssize_t got;
 	int rc;
 
+	free(p->prog);
+	p->prog = NULL;
+	p->prog_len = 0;
+	rc = seccomp_attr_set(p->ctx, SCMP_FLTATR_CTL_OPTIMIZE, opt);
+	if (rc < 0) {
+		problem(p, "libseccomp cannot set optimisation level %" PRIu32
+			": %s", opt, strerror(-rc));
+		return -1;
+	}
 	if (fd < 0) {
 		problem(p, "cannot create a memfd: %s", strerror(errno));
 		return -1;
@@ -853,13 +894,13 @@ static int export_bpf(struct profile *p)
 		problem(p, "libseccomp exported a malformed program");
 		return -1;
 	}
-	p->prog_len = (size_t)st.st_size / sizeof(struct sock_filter);
 	p->prog = xrealloc(NULL, (size_t)st.st_size);
 	got = pread(fd, p->prog, (size_t)st.st_size, 0);
 	if (got != st.st_size) {
 		problem(p, "cannot read the exported program back");
 		return -1;
 	}
+	p->prog_len = (size_t)st.st_size / sizeof(struct sock_filter);
 	/* runc's stub adds a few instructions per architecture. */
 	if (p->prog_len + 8 * p->n_arches + 4 > BPF_MAXINSNS)
 		problem(p, "the filter has %zu instructions; the kernel takes "
@@ -1158,11 +1199,25 @@ static void check_socket(struct profile *p)
 		for (family = 0; family < 48; family++)
 			check_socket_family(p, arch, nr, family);
 	}
-	/* On i386, socketcall() hides the arguments in memory. */
+	/* On i386, socketcall() hides the arguments in memory: a rule can
+	 * only look at the call number and the pointer's bits. */
 	FOR_EACH_ARCH(p, "socketcall", arch, nr) {
-		if (allows(evaluate(p, arch, nr, no_args)))
-			problem(p, "socketcall is allowed on %s: seccomp cannot "
-				"see its socket family", arch_str(arch));
+		uint64_t call, ptr;
+		bool reported = false;
+
+		for (call = 0; call <= 20 && !reported; call++) {
+			for (ptr = 0; ptr < 64 && !reported; ptr++) {
+				uint64_t args[6] = { call, ptr << 2 };
+
+				if (!allows(evaluate(p, arch, nr, args)))
+					continue;
+				problem(p, "socketcall(%" PRIu64 ", ...) is "
+					"allowed on %s: seccomp cannot see the "
+					"socket family behind its pointer",
+					call, arch_str(arch));
+				reported = true;
+			}
+		}
 	}
 }
 
@@ -1393,6 +1448,10 @@ static void parse_profile(struct profile *p, json_object *root)
 	}
 
 	parse_arches(p, root);
+	if (p->stub && p->n_arches == 0)
+		problem(p, "no \"architectures\": runc then adds no ENOSYS "
+			"stub, and syscalls newer than the profile answer EPERM "
+			"where glibc and Node need ENOSYS to fall back");
 	p->ctx = seccomp_init(p->def_action);
 	if (!p->ctx) {
 		problem(p, "libseccomp refuses the default action");
@@ -1421,9 +1480,6 @@ static void parse_profile(struct profile *p, json_object *root)
 	for (i = 0; i < json_object_array_length(syscalls); i++)
 		parse_entry(p, json_object_array_get_idx(syscalls, i), i);
 	check_conflicts(p);
-	/* As runc: the binary tree for long rule sets. */
-	if (p->n_names > 32)
-		seccomp_attr_set(p->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 }
 
 static void list_actions(struct profile *p)
@@ -1459,7 +1515,7 @@ static unsigned check_file(const char *path, bool list)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	ssize_t got;
-	size_t i;
+	size_t i, linear_len = 0;
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		problem(&p, "cannot read: %s", strerror(errno));
@@ -1482,10 +1538,23 @@ static unsigned check_file(const char *path, bool list)
 	if (!root)
 		return p.problems;
 	parse_profile(&p, root);
-	if (p.ctx && export_bpf(&p) == 0) {
-		check_invariants(&p);
+	/* runc 1.1 (Docker 20.10) loads the filter as libseccomp builds it by
+	 * default (measured: the loaded program is runc's stub followed by
+	 * this build, instruction for instruction); runc 1.2 asks for the
+	 * binary tree.  Check both: libseccomp 2.5.4 miscompiles the tree for
+	 * x86_64 plus x86 (socket(AF_INET, SOCK_STREAM, 1) gets through).
+	 * With a default that allows, every check would fail: the one problem
+	 * already reported says it all. */
+	if (p.ctx && export_bpf(&p, 1) == 0) {
+		linear_len = p.prog_len;
+		if (!allows(p.def_action))
+			check_invariants(&p);
 		if (list)
 			list_actions(&p);
+		p.build = "binary-tree build, as runc 1.2 loads it";
+		if (!allows(p.def_action) && export_bpf(&p, 2) == 0)
+			check_invariants(&p);
+		p.build = NULL;
 		if (p.problems == 0) {
 			uint32_t native = seccomp_arch_native();
 			cleanup_free char *top = NULL;
@@ -1495,12 +1564,15 @@ static unsigned check_file(const char *path, bool list)
 					top = seccomp_syscall_resolve_num_arch(
 						native, (int)p.max_nr[i]);
 			printf("%s: ok: %zu rules, %zu BPF instructions, "
-			       "ENOSYS above %s\n", path, p.n_names, p.prog_len,
+			       "ENOSYS above %s\n", path, p.n_names, linear_len,
 			       p.stub && top ? top : "(no stub)");
 		}
 	}
 	if (p.ctx)
 		seccomp_release(p.ctx);
+	for (i = 0; i < p.n_said; i++)
+		free(p.said[i]);
+	free(p.said);
 	free(p.rules);
 	free(p.prog);
 	return p.problems;
