@@ -1519,24 +1519,24 @@ static unsigned check_file(const char *path, bool list)
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		problem(&p, "cannot read: %s", strerror(errno));
-		return p.problems;
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > MAX_PROFILE_BYTES) {
 		problem(&p, "not a regular file of at most %d bytes",
 			MAX_PROFILE_BYTES);
-		return p.problems;
+		goto out;
 	}
 	data = xrealloc(NULL, (size_t)st.st_size + 1);
 	got = read(fd, data, (size_t)st.st_size);
 	if (got != st.st_size) {
 		problem(&p, "short read");
-		return p.problems;
+		goto out;
 	}
 	data[got] = '\0';
 
 	root = parse_json(&p, data, (size_t)got);
 	if (!root)
-		return p.problems;
+		goto out;
 	parse_profile(&p, root);
 	/* runc 1.1 (Docker 20.10) loads the filter as libseccomp builds it by
 	 * default (measured: the loaded program is runc's stub followed by
@@ -1568,6 +1568,7 @@ static unsigned check_file(const char *path, bool list)
 			       p.stub && top ? top : "(no stub)");
 		}
 	}
+out:
 	if (p.ctx)
 		seccomp_release(p.ctx);
 	for (i = 0; i < p.n_said; i++)
