@@ -136,26 +136,38 @@ static const char *option_value(int argc, char **argv, int *i,
 	return NULL;
 }
 
+/* Read /proc/PID/NAME into buf, NUL-terminated: the bytes read, or -1. */
+static ssize_t read_proc_file(pid_t pid, const char *name, char *buf,
+			      size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
 /* Read the parent pid from /proc/PID/stat; -1 when the process is gone.
  * The command name in parentheses may itself hold ')' and spaces, so the
  * fields are found after the last ')'. */
 static pid_t read_ppid(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char buf[512], *p;
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, sizeof buf - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
+	n = read_proc_file(pid, "stat", buf, sizeof buf);
 	if (n <= 0)
 		return -1;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	/* ") S PPID ..." */
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
@@ -315,22 +327,14 @@ static struct exec_slot slots[WATCHDOG_SLOTS];
  * the arguments of one (the agent is not dumpable). */
 static long long run_timeout_of(pid_t pid)
 {
-	char path[64], buf[4096], *p, *end, *args[16];
+	char buf[4096], *p, *end, *args[16];
 	long long t = -1;
-	int nargs = 0, i, fd;
+	int nargs = 0, i;
 	ssize_t n;
 
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, sizeof buf - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
+	n = read_proc_file(pid, "cmdline", buf, sizeof buf);
 	if (n <= 0)
 		return -1;
-	buf[n] = '\0';
 	end = buf + n;
 	for (p = buf; p < end && nargs < (int)(sizeof args / sizeof args[0]);
 	     p += strlen(p) + 1)
