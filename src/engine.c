@@ -76,8 +76,8 @@ int nx_engine_open(nx_engine **out, const nx_engine_opts *opts, nx_error *err)
 		e->data_dir = nx_xstrdup(opts->data_dir);
 	else if (nx_data_dir(&e->data_dir, err) < 0)
 		goto fail;
-	e->db_path = nx_xasprintf("%s/nexus.db", e->data_dir);
-	if (nx_store_open(e->db_path, &e->store, err) < 0)
+	if (nx_database_path(e->data_dir, &e->db_path, err) < 0 ||
+	    nx_store_open(e->db_path, &e->store, err) < 0)
 		goto fail;
 	e->provider = &nx_docker_provider;
 	if (check_provider(e->provider, err) < 0 ||

@@ -35,6 +35,23 @@ int nx_data_dir(char **out, nx_error *err)
 	return 0;
 }
 
+int nx_database_path(const char *data_dir, char **out, nx_error *err)
+{
+	static const char scheme[] = "sqlite://";
+	const char *url = getenv("NEXUS_DATABASE_URL");
+
+	if (!url || !*url) {
+		*out = nx_xasprintf("%s/nexus.db", data_dir);
+		return 0;
+	}
+	if (strncmp(url, scheme, sizeof scheme - 1) != 0 ||
+	    url[sizeof scheme - 1] != '/')
+		return nx_fail(err, NX_E_USAGE,
+			       "NEXUS_DATABASE_URL must be sqlite:///PATH: this nexus keeps its state in SQLite only (unset it to use NEXUS_DATA_DIR)");
+	*out = nx_xstrdup(url + sizeof scheme - 1);
+	return 0;
+}
+
 const char *nx_agent_path(void)
 {
 	return env_or("NEXUS_AGENT", NX_PKGLIBEXECDIR "/nexus-agent");

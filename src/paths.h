@@ -8,6 +8,11 @@
 
 /* $NEXUS_DATA_DIR, else $XDG_DATA_HOME/nexus, else $HOME/.local/share/nexus. */
 NX_HIDDEN int nx_data_dir(char **out, nx_error *err);
+/* The state database: $NEXUS_DATABASE_URL when it is a sqlite:///PATH URL,
+ * else DATA_DIR/nexus.db.  Any other URL is an error: this build keeps
+ * state in SQLite only. */
+NX_HIDDEN int nx_database_path(const char *data_dir, char **out,
+			       nx_error *err);
 /* $NEXUS_AGENT, else PKGLIBEXECDIR/nexus-agent. */
 NX_HIDDEN const char *nx_agent_path(void);
 /* $NEXUS_SECCOMP_DIR, else PKGDATADIR/seccomp. */

@@ -105,6 +105,12 @@ static int dispatch(int argc, char **argv, const struct command **cmd_out,
 			       "unknown command '%s %s' (see 'nexus %s --help')",
 			       argv[1], argv[2], argv[1]);
 	*cmd_out = cmd;
+	/* Running locally when the user asked for a server would put their
+	 * sandboxes somewhere they did not mean. */
+	if (strcmp(cmd->group, "sandbox") == 0 && getenv("NEXUS_URL") &&
+	    *getenv("NEXUS_URL"))
+		return nx_fail(err, NX_E_USAGE,
+			       "NEXUS_URL is set, but this nexus has no remote mode; unset it to use the local Docker engine");
 	name = nx_xasprintf("nexus %s %s", cmd->group, cmd->name);
 	c.command = name;
 	c.ctx.admin = true; /* local mode: the store is the user's own */

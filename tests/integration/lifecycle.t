@@ -93,6 +93,24 @@ else
 	for i in 1 2 3; do skip "dockerd restart: this suite did not start dockerd"; done
 fi
 
+# ---- a create that fails after its container exists leaves nothing -------
+# Another process holds the database's write lock past nexus's busy timeout:
+# the row cannot be written, so the container must go too.
+python3 - "$NEXUS_DATA_DIR/nexus.db" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+time.sleep(14)
+PY
+locker=$!
+sleep 1
+run_cli nexus sandbox create doomed
+wait $locker
+is "$rc" 1 "create fails while the database stays locked"
+like "$err" "^Error: .*locked" "and says the database is locked"
+is "$(engine GET "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.nexus.name%3Ddoomed%22%5D%7D" | jq length)" 0 "no container is left behind"
+is "$(nexus sandbox list --json | jq '[.sandboxes[] | select(.name == "doomed")] | length')" 0 "and no row"
+
 # ---- parallel CLI processes never lose or corrupt rows -----------------------
 before=$(nexus sandbox list --json | jq '.sandboxes | length')
 dir=$(mktemp -d)
