@@ -21,7 +21,8 @@ build_nexus build --enable-werror
 NEXUS_RUNTIMES_DIR="$top/runtimes"
 export NEXUS_RUNTIMES_DIR
 ensure_runtimes "$top/build/nexus" default python javascript bash
-if [ -r /run/nexus-dockerd.pid ] && kill -0 "$(cat /run/nexus-dockerd.pid)" 2>/dev/null; then
+if [ -r /run/nexus-dockerd.pid ] &&
+	[ "$(cat "/proc/$(cat /run/nexus-dockerd.pid)/comm" 2>/dev/null)" = dockerd ]; then
 	# dockerd is ours: the lifecycle test may restart it.
 	NEXUS_TEST_DOCKERD_PIDFILE=/run/nexus-dockerd.pid
 	export NEXUS_TEST_DOCKERD_PIDFILE

@@ -242,22 +242,6 @@ int nx_runtime_image(const char *template_id, char **image, nx_error *err)
 	return 0;
 }
 
-bool nx_runtime_has_language(const char *template_id, const char *language)
-{
-	int i = template_id ? builtin_index(template_id) : 0;
-
-	if (i < 0 || !language)
-		return true;
-	if (strcmp(nx_runtime_names[i], "default") == 0)
-		return true;
-	/* bash is Essential in Debian: every image has it. */
-	if (strcmp(language, "bash") == 0)
-		return true;
-	if (strcmp(language, "python") == 0 || strcmp(language, "javascript") == 0)
-		return strcmp(nx_runtime_names[i], language) == 0;
-	return true;
-}
-
 /* ---- building --------------------------------------------------------- */
 
 typedef struct build_ctx {

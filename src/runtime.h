@@ -50,12 +50,6 @@ NX_HIDDEN int nx_runtime_image(const char *template_id, char **image,
  * NX_IMAGE_REF_MAX bytes: nothing in it can reach a URL or a shell. */
 NX_HIDDEN bool nx_image_ref_valid(const char *ref);
 
-/* False only when a built-in runtime is known not to have the language's
- * interpreter (nexus-runtime:python has no node); a language nexus does not
- * know, or any other image, gives true: the run will tell. */
-NX_HIDDEN bool nx_runtime_has_language(const char *template_id,
-				       const char *language);
-
 /* ---- building ---------------------------------------------------------- */
 
 /* Progress of a build, on the caller's thread: a line the build script

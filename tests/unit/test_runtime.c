@@ -81,25 +81,6 @@ static void test_image_refs(void)
 	ok(nx_image_ref_valid(longtag), "a tag of 128 characters accepted");
 }
 
-static void test_languages(void)
-{
-	ok(nx_runtime_has_language(NULL, "python") &&
-	   nx_runtime_has_language(NULL, "javascript") &&
-	   nx_runtime_has_language("default", "bash"),
-	   "default has every language");
-	ok(nx_runtime_has_language("python", "python") &&
-	   nx_runtime_has_language("python", "bash") &&
-	   !nx_runtime_has_language("python", "javascript"),
-	   "python: python and bash, no node");
-	ok(nx_runtime_has_language("javascript", "javascript") &&
-	   !nx_runtime_has_language("javascript", "python"),
-	   "javascript: no python");
-	ok(!nx_runtime_has_language("bash", "python") &&
-	   !nx_runtime_has_language("bash", "javascript") &&
-	   nx_runtime_has_language("bash", "bash"), "bash: bash only");
-	ok(nx_runtime_has_language("my/image:1", "javascript"),
-	   "other images: the run will tell");
-}
 
 static void test_image_error(void)
 {
@@ -347,7 +328,6 @@ int main(void)
 
 	test_names();
 	test_image_refs();
-	test_languages();
 	test_image_error();
 	if (!mkdtemp(script_dir)) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
