@@ -300,7 +300,13 @@ static int docker_run(void *self, const char *handle,
 		.userdata = &rs,
 	};
 	if (nx_docker_exec(p->docker, &ex, &exec_status, err) < 0) {
-		if (err->kind != NX_E_UNREACHABLE)
+		/* The agent did not report in time (code that stopped it,
+		 * say): init's watchdog kills the run, we only stop waiting. */
+		if (err->kind == NX_E_TIMEOUT)
+			nx_fail(err, NX_E_TIMEOUT,
+				"Code execution exceeded %d second timeout",
+				req->timeout_seconds);
+		else if (err->kind != NX_E_UNREACHABLE)
 			explain_lost_run(p, handle, &rs, err);
 		goto out;
 	}

@@ -16,6 +16,10 @@ is "$err" "Error: Code execution exceeded 5 second timeout" "timeout: the contra
 is "$rc" 124 "timeout: exit status 124"
 ok $([ "$elapsed" -lt 20 ]; echo $?) "timeout: returned after ${elapsed}s, not 100"
 
+# Code that freezes the agent running it cannot hold the CLI hostage.
+run_cli nexus sandbox run $SANDBOX -l bash -c 'kill -STOP $PPID; sleep 100' --timeout 2
+is "$rc-$err" "124-Error: Code execution exceeded 2 second timeout" "a run that stops its own agent still times out"
+
 # ---- Handling Execution Errors (verbatim) --------------------------------
 RESULT=$(nexus sandbox run $SANDBOX -c "print(1/0)" --json)
 
