@@ -147,6 +147,13 @@ run_cli nexus sandbox run by-name -c "print('by name')"
 is "$out" "by name" "a sandbox can be addressed by its name"
 is "$(nexus sandbox list --agent-id agent_123 --json | jq -r '[.sandboxes[].name] | join(",")')" "by-name" "list --agent-id filters by agent"
 is "$(nexus sandbox status by-name --json | jq -r .agent_id)" "agent_123" "create --agent-id sets agent_id"
+is "$(echo "print('test')" | nexus sandbox run by-name -c -)" "test" "-c - reads the code from standard input"
+is "$(printf 'echo "$((6 * 7))"\n' | nexus sandbox run by-name -l bash -c -)" "42" "bash code from standard input"
+code=$(cat <<'PY'
+print('''quotes ' " $(x) `y` \\ ünï''')
+PY
+)
+is "$(nexus sandbox run by-name -c "$code")" 'quotes '"'"' " $(x) `y` \ ünï' "code arrives byte for byte: quotes, \$(), backticks, backslash, non-ASCII"
 run_cli nexus sandbox list
 like "$out" 'SANDBOX ID +NAME +STATUS' "list prints a table"
 like "$out" 'by-name +active' "the table shows the sandbox"
