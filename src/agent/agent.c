@@ -10,9 +10,11 @@
  *	to restart its idle clock (a pause too short to notice as a gap in
  *	its polling would otherwise not count), and waits for the answer.
  *
- *   nexus-agent run --language L --timeout S --max-output B
+ *   nexus-agent run --language L --timeout S --max-output B [--seccomp-dir D]
  *	One run, started by a Docker exec: reads the CODE frame from stdin,
- *	runs the interpreter in its own session, relays its output as frames
+ *	runs the interpreter in its own session, with rlimits, no
+ *	capabilities, no_new_privs and the language's seccomp filter from
+ *	D/L.bpf (default /.nexus/seccomp), relays its output as frames
  *	on stdout, kills everything it started on timeout or output overflow,
  *	and ends with an EXIT frame.  See docs/protocol.md.
  *
@@ -24,6 +26,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +43,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +69,15 @@
 #define WRITE_GRACE_US (10 * US_PER_S)
 /* run: after the program exits, read at most this much more per stream. */
 #define DRAIN_MAX (1024 * 1024)
+
+/* run: limits for the program.  CPU seconds a little over the timeout, so
+ * that a CPU spin dies by the kernel's hand too should the agent be
+ * stopped; file size as large as the home tmpfs; descriptors as many as a
+ * program needs, fewer than the container allows. */
+#define CPU_GRACE_S 2
+#define FSIZE_MAX (512ULL * 1024 * 1024)
+#define NOFILE_MAX 1024
+#define SECCOMP_DIR "/.nexus/seccomp"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -549,7 +564,7 @@ static int cmd_init(int argc, char **argv)
 /* ---- run: one piece of code ------------------------------------------------ */
 
 struct lang {
-	const char *name;        /* --language */
+	const char *name;        /* --language, and the seccomp filter's name */
 	const char *argv[3];     /* argv[0] is looked up in PATH */
 	bool code_on_stdin;      /* else the code is fd 3 */
 	const char *env;         /* extra environment, or NULL */
@@ -572,6 +587,14 @@ static struct run {
 	const struct lang *lang;
 	int64_t timeout_us;
 	uint64_t max_output;
+	const char *seccomp_dir;
+
+	/* The language's seccomp filter, read before the fork so that a
+	 * missing or bad one is an ERROR frame, and the kernel's highest
+	 * capability number. */
+	struct sock_filter filter[BPF_MAXINSNS];
+	unsigned short filter_len;
+	int cap_last;
 
 	int code_fd;              /* sealed memfd holding the program */
 	int pipe_fd[3];           /* read ends of the program's stdout
@@ -590,6 +613,7 @@ static struct run {
 	bool killed;
 	bool hello_sent;
 } R = {
+	.seccomp_dir = SECCOMP_DIR,
 	.code_fd = -1,
 	.pipe_fd = { -1, -1, -1 },
 	.sig_fd = -1,
@@ -927,14 +951,105 @@ static void load_code(void)
 		fail_run("cannot rewind the code file: %s", strerror(errno));
 }
 
+/* What the child reports when it cannot exec: the step that failed, its
+ * errno, and a detail (the capability that would not go). */
+enum child_step {
+	STEP_SETUP, STEP_RLIMIT, STEP_CAPBSET, STEP_CAPS, STEP_NNP,
+	STEP_SECCOMP, STEP_EXEC,
+};
+
+struct child_failure {
+	int step, err, detail;
+};
+
+static void __attribute__((noreturn))
+child_fail(int report_w, int step, int detail)
+{
+	struct child_failure f = { step, errno, detail };
+
+	if (write(report_w, &f, sizeof f) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Lower both limits of a resource to at most max: the program cannot
+ * raise a hard limit again, and the container's own may be lower. */
+static int limit(int resource, rlim_t max)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl) < 0)
+		return -1;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > max)
+		rl.rlim_max = max;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	return setrlimit(resource, &rl);
+}
+
+/* Empty every capability set of the child.  Raw prctl and capset rather
+ * than libcap: the agent is static and has no library but libc, and these
+ * are the interfaces libcap wraps (version 3 headers cover capabilities
+ * 0-63).  With --cap-drop ALL the bounding set is already empty, and
+ * PR_CAPBSET_DROP would need CAP_SETPCAP: so drop only what is still
+ * there, and fail when that does not work.  Returns 0, or -1 with *step
+ * and *cap saying what went wrong. */
+static int drop_capabilities(int *step, int *cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {
+		{ 0 },
+	};
+	int c, in;
+
+	*step = STEP_CAPBSET;
+	for (c = 0; c <= R.cap_last; c++) {
+		*cap = c;
+		in = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (in < 0)
+			return -1;
+		if (in && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			return -1;
+	}
+	*step = STEP_CAPS;
+	*cap = -1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -1;
+	/* Effective, permitted and inheritable, for a program started as
+	 * root in an image that runs without --user. */
+	return (int)syscall(SYS_capset, &hdr, none);
+}
+
 /* In the child, between fork and exec.  The agent has one thread, so
- * this may call what it likes; it reports a failure through report_w. */
+ * this may call what it likes; it reports a failure through report_w.
+ *
+ * The order matters, and each step is where it is for a reason:
+ *  1. own session and process group (the agent is already the subreaper):
+ *     first, so that everything after, and everything the program
+ *     starts, is in the group the timeout kills;
+ *  2. rlimits: they need no privilege to lower, and come before the
+ *     capabilities go because a program with CAP_SYS_RESOURCE could raise
+ *     them again;
+ *  3. the capability bounding set, then the other sets: the bounding set
+ *     first, as dropping from it needs CAP_SETPCAP, which the second step
+ *     removes (minijail and bubblewrap do the same);
+ *  4. no_new_privs: before the filter, because an unprivileged process
+ *     may only load one with it set, and so that no setuid binary can
+ *     give back what steps 2-3 took;
+ *  5. the seccomp filter last, right before execve: every call before it
+ *     would otherwise have to be in the filter (setsid, capset, prctl, the
+ *     report pipe's dup), and nothing the agent itself does after it can
+ *     be refused or killed by it. */
 static void __attribute__((noreturn))
 child_exec(int out_w, int err_w, int report_w)
 {
+	struct sock_fprog prog = { .len = R.filter_len, .filter = R.filter };
 	struct rlimit no_core = { 0, 0 };
+	rlim_t cpu = (rlim_t)(R.timeout_us / US_PER_S) + CPU_GRACE_S;
 	sigset_t none;
-	int null_fd, e, sig;
+	int null_fd, sig, step, cap;
 
 	/* Blocked and ignored signals survive exec: give the program the
 	 * defaults, not our SIGPIPE (or whatever the exec brought in). */
@@ -943,29 +1058,35 @@ child_exec(int out_w, int err_w, int report_w)
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
-	/* Own session and process group: the timeout kills the group in one
-	 * call, and the program has no terminal to take over. */
+	/* 1. Own session and process group: the timeout kills the group in
+	 * one call, and the program has no terminal to take over. */
 	if (setsid() < 0)
-		goto fail;
+		child_fail(report_w, STEP_SETUP, 0);
 	/* If the agent dies (it shares the uid with the code, which can
 	 * kill it), the program does not outlive it unwatched. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		goto fail;
-	/* No core files: they would fill the user's quota, or go to the
+		child_fail(report_w, STEP_SETUP, 0);
+	/* 2. No core files: they would fill the user's quota, or go to the
 	 * host's core_pattern helper, which runs outside the sandbox.  The
 	 * hard limit too, so the program cannot raise it again. */
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		goto fail;
+		child_fail(report_w, STEP_RLIMIT, RLIMIT_CORE);
+	if (limit(RLIMIT_CPU, cpu) < 0)
+		child_fail(report_w, STEP_RLIMIT, RLIMIT_CPU);
+	if (limit(RLIMIT_FSIZE, FSIZE_MAX) < 0)
+		child_fail(report_w, STEP_RLIMIT, RLIMIT_FSIZE);
+	if (limit(RLIMIT_NOFILE, NOFILE_MAX) < 0)
+		child_fail(report_w, STEP_RLIMIT, RLIMIT_NOFILE);
 	if (R.lang->code_on_stdin) {
 		if (dup2(R.code_fd, STDIN_FILENO) < 0)
-			goto fail;
+			child_fail(report_w, STEP_SETUP, 0);
 	} else {
 		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
-			goto fail;
+			child_fail(report_w, STEP_SETUP, 0);
 	}
 	if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0)
-		goto fail;
+		child_fail(report_w, STEP_SETUP, 0);
 	if (!R.lang->code_on_stdin) {
 		/* fd 3 may be in use by the report pipe: move that first. */
 		if (report_w == 3) {
@@ -975,9 +1096,9 @@ child_exec(int out_w, int err_w, int report_w)
 		}
 		if (R.code_fd == 3) {
 			if (fcntl(3, F_SETFD, 0) < 0)
-				goto fail;
+				child_fail(report_w, STEP_SETUP, 0);
 		} else if (dup2(R.code_fd, 3) < 0) {
-			goto fail;
+			child_fail(report_w, STEP_SETUP, 0);
 		}
 	}
 	/* Every other descriptor of the agent is O_CLOEXEC already; this
@@ -985,19 +1106,94 @@ child_exec(int out_w, int err_w, int report_w)
 	close_range(R.lang->code_on_stdin ? 3 : 4, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (R.lang->env)
 		putenv((char *)R.lang->env);
+	/* 3. Capabilities. */
+	if (drop_capabilities(&step, &cap) < 0)
+		child_fail(report_w, step, cap);
+	/* 4. no_new_privs. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(report_w, STEP_NNP, 0);
+	/* 5. The filter, then exec: execve and the failure path's write and
+	 * exit_group are allowed by every language's profile. */
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		child_fail(report_w, STEP_SECCOMP, 0);
 	execvp(R.lang->argv[0], (char *const *)R.lang->argv);
-fail:
-	e = errno;
-	if (write(report_w, &e, sizeof e) < 0)
-		_exit(127);
-	_exit(127);
+	child_fail(report_w, STEP_EXEC, 0);
+}
+
+/* Read DIR/LANG.bpf: a raw array of struct sock_filter, written at build
+ * time by tools/seccomp-compile.  Never run without it: a missing or bad
+ * file ends the run. */
+static void load_filter(void)
+{
+	char path[512];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s.bpf", R.seccomp_dir, R.lang->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fail_run("the seccomp filter for %s is missing: reinstall nexus "
+			 "(%s)", R.lang->name, path);
+	if (fd < 0)
+		fail_run("cannot open the seccomp filter for %s (%s): %s",
+			 R.lang->name, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    st.st_size > (off_t)sizeof R.filter)
+		fail_run("the seccomp filter for %s (%s) is not a whole number "
+			 "of BPF instructions (1 to %d): reinstall nexus",
+			 R.lang->name, path, BPF_MAXINSNS);
+	do
+		n = read(fd, R.filter, (size_t)st.st_size);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n != st.st_size)
+		fail_run("cannot read the seccomp filter for %s (%s): %s",
+			 R.lang->name, path, n < 0 ? strerror(errno) :
+			 "short read");
+	R.filter_len = (unsigned short)(n / (ssize_t)sizeof(struct sock_filter));
+}
+
+/* The highest capability number this kernel knows. */
+static void read_cap_last(void)
+{
+	char buf[32];
+	long long v;
+	ssize_t n;
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+
+	n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0)
+		buf[n] = '\0';
+	if (n <= 0 || parse_num(buf, 0, 63, &v) < 0)
+		fail_run("cannot read /proc/sys/kernel/cap_last_cap, needed to "
+			 "clear the capability bounding set");
+	R.cap_last = (int)v;
 }
 
 static void start_program(void)
 {
-	int out[2], err[2], report[2], e = 0;
+	static const char *const steps[] = {
+		[STEP_SETUP] = "cannot start %s: %s",
+		[STEP_RLIMIT] = "cannot set the resource limits for %s: %s",
+		[STEP_CAPBSET] = "cannot clear the capability bounding set "
+				 "for %s: %s",
+		[STEP_CAPS] = "cannot drop the capabilities of %s: %s",
+		[STEP_NNP] = "cannot set no_new_privs for %s: %s",
+		[STEP_SECCOMP] = "cannot load the seccomp filter for %s: %s",
+		[STEP_EXEC] = "cannot start %s: %s",
+	};
+	struct child_failure f;
+	int out[2], err[2], report[2];
 	ssize_t n;
 
+	load_filter();
+	read_cap_last();
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0)
 		fail_run("cannot create pipes: %s", strerror(errno));
@@ -1023,19 +1219,25 @@ static void start_program(void)
 	R.pipe_fd[2] = err[0];
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
-	/* EOF: exec worked.  An errno: it did not, and the child is gone. */
+	/* EOF: exec worked.  A failure: it did not, and the child is gone. */
 	do
-		n = read(report[0], &e, sizeof e);
+		n = read(report[0], &f, sizeof f);
 	while (n < 0 && errno == EINTR);
 	close(report[0]);
-	if (n == (ssize_t)sizeof e) {
+	if (n == (ssize_t)sizeof f) {
 		waitpid(R.child, NULL, 0);
 		R.child = 0;
-		if (e == ENOENT)
+		if (f.step == STEP_EXEC && f.err == ENOENT)
 			fail_run("%s is not installed in this sandbox image "
 				 "(needed for %s)", R.lang->argv[0],
 				 R.lang->name);
-		fail_run("cannot start %s: %s", R.lang->argv[0], strerror(e));
+		if (f.step == STEP_CAPBSET)
+			fail_run("cannot clear the capability bounding set for "
+				 "%s: capability %d remains: %s",
+				 R.lang->argv[0], f.detail, strerror(f.err));
+		if (f.step < 0 || f.step > STEP_EXEC)
+			fail_run("cannot start %s", R.lang->argv[0]);
+		fail_run(steps[f.step], R.lang->argv[0], strerror(f.err));
 	}
 }
 
@@ -1056,13 +1258,16 @@ static void parse_run_args(int argc, char **argv)
 		} else if ((v = option_value(argc, argv, &i, "--max-output"))) {
 			if (parse_num(v, 1, 1LL << 40, &max_output) < 0)
 				fail_run("invalid --max-output '%s'", v);
+		} else if ((v = option_value(argc, argv, &i, "--seccomp-dir"))) {
+			R.seccomp_dir = v;
 		} else {
 			fail_run("unknown run option '%s'", argv[i]);
 		}
 	}
 	if (!lang || timeout < 0 || max_output < 0)
 		fail_run("usage: nexus-agent run --language python|javascript|"
-			 "bash --timeout SECONDS --max-output BYTES");
+			 "bash --timeout SECONDS --max-output BYTES "
+			 "[--seccomp-dir DIR]");
 	for (k = 0; k < sizeof langs / sizeof langs[0]; k++)
 		if (strcmp(lang, langs[k].name) == 0)
 			R.lang = &langs[k];
@@ -1219,6 +1424,6 @@ int main(int argc, char **argv)
 	logmsg("usage: nexus-agent init --ttl-seconds N\n"
 	       "       nexus-agent touch\n"
 	       "       nexus-agent run --language python|javascript|bash "
-	       "--timeout SECONDS --max-output BYTES");
+	       "--timeout SECONDS --max-output BYTES [--seccomp-dir DIR]");
 	return 2;
 }

@@ -107,6 +107,7 @@ static json_object *binds(const nx_container_params *p)
 	json_object *b = json_object_new_array();
 
 	add_bind(b, p->agent_path, NULL, NX_AGENT_IN_CONTAINER);
+	add_bind(b, p->seccomp_dir, NULL, NX_SECCOMP_IN_CONTAINER);
 	add_bind(b, p->etc_dir, "hosts", "/etc/hosts");
 	add_bind(b, p->etc_dir, "hostname", "/etc/hostname");
 	add_bind(b, p->etc_dir, "resolv.conf", "/etc/resolv.conf");

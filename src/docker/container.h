@@ -11,6 +11,8 @@
 
 /* Where the agent sits inside every sandbox (bind-mounted read-only). */
 #define NX_AGENT_IN_CONTAINER "/.nexus/nexus-agent"
+/* The agent reads its per-language seccomp filters here. */
+#define NX_SECCOMP_IN_CONTAINER "/.nexus/seccomp"
 #define NX_SANDBOX_USER "1000:1000"
 #define NX_SANDBOX_HOME "/home/user"
 
@@ -36,6 +38,7 @@ typedef struct nx_container_params {
 	const char *data_dir;       /* labels the store the container belongs to */
 	const char *image;
 	const char *agent_path;     /* host path of nexus-agent */
+	const char *seccomp_dir;    /* host directory of the .bpf filters */
 	const char *etc_dir;        /* host dir with hosts, hostname, resolv.conf */
 	const char *seccomp_json;   /* the profile's text */
 	int ttl_minutes;

@@ -2,6 +2,7 @@
  * the local engine (container.c), with nexus-agent as PID 1 and every run
  * an exec of the agent, spoken to in the agent protocol (agent_proto.c). */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "../agent_proto.h"
@@ -129,6 +130,7 @@ static int docker_create(void *self, const nx_provider_create *req,
 		.data_dir = p->data_dir,
 		.image = image,
 		.agent_path = agent,
+		.seccomp_dir = nx_seccomp_dir(),
 		.etc_dir = etc_dir,
 		.seccomp_json = p->seccomp_json,
 		.ttl_minutes = req->ttl_minutes,
@@ -210,19 +212,26 @@ static int explain_lost_run(docker_provider *p, const char *handle,
 	return -1;
 }
 
+/* Append a note from nexus to one stream; it must show even in a full
+ * buffer. */
+static void add_note(run_state *rs, unsigned stream, const char *note)
+{
+	size_t n = strlen(note);
+
+	rs->out[stream].max += n;
+	keep_output(rs, (nx_stream)stream, note, n);
+}
+
 static void mark_truncation(run_state *rs, unsigned stream, size_t max)
 {
 	char note[128];
-	int n;
 
 	if (stream != 1 && stream != 2)
 		return;
-	n = snprintf(note, sizeof note,
-		     "\n[nexus: output passed %zu bytes; the run was stopped]\n",
-		     max);
-	/* The marker must show even in a full buffer. */
-	rs->out[stream].max += (size_t)n;
-	keep_output(rs, (nx_stream)stream, note, (size_t)n);
+	snprintf(note, sizeof note,
+		 "\n[nexus: output passed %zu bytes; the run was stopped]\n",
+		 max);
+	add_note(rs, stream, note);
 	rs->out[stream].truncated = true;
 }
 
@@ -237,6 +246,12 @@ static int finish_run(run_state *rs, const nx_provider_run *req,
 					        "the sandbox agent failed");
 	if (ap->exit_reason == NXA_OUTPUT_LIMIT)
 		mark_truncation(rs, ap->exit_value, req->max_output);
+	/* The agent's per-language filter kills the program for a call no
+	 * interpreter makes (docs/seccomp.md): exit code 159 says only
+	 * "SIGSYS", so say why. */
+	if (ap->exit_reason == NXA_SIGNALED && ap->exit_value == SIGSYS)
+		add_note(rs, 2, "\n[nexus: the program was killed for a blocked "
+			 "system call (seccomp)]\n");
 	out->execution_time = (double)ap->elapsed_us / 1e6;
 	out->stdout_truncated = rs->out[1].truncated;
 	out->stderr_truncated = rs->out[2].truncated;

@@ -54,8 +54,39 @@ try:
 except OSError as e:
     print('no network', e.errno)
 " 2>&1)" '^no network' "no route out"
-like "$(sh_in 'unshare -U true 2>&1; echo rc=$?')" 'rc=1' "unshare is refused"
+like "$(sh_in 'unshare -U true 2>&1; echo rc=$?')" 'rc=159' "unshare kills the process that asks (SIGSYS)"
 like "$(sh_in 'cat /proc/1/environ 2>&1 >/dev/null; echo rc=$?')" 'rc=1' "PID 1 (the agent) cannot be read by the code"
+
+# ---- per-run hardening by the agent: rlimits, capabilities, filter ----------
+st=$(sh_in 'grep -E "^(Seccomp|NoNewPrivs|Cap[A-Za-z]+):" /proc/self/status; echo "t=$(ulimit -t) f=$(ulimit -f) n=$(ulimit -n)"')
+like "$st" 'Seccomp:[[:space:]]+2' "the run has a seccomp filter of its own"
+like "$st" 'NoNewPrivs:[[:space:]]+1' "no_new_privs is set"
+is "$(printf '%s\n' "$st" | grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):[[:space:]]+0{16}$' | wc -l | tr -d ' ')" 5 \
+	"every capability set is empty, bounding and ambient included"
+like "$st" 't=[0-9]+ f=524288 n=1024' "RLIMIT_CPU, RLIMIT_FSIZE (512 MiB) and RLIMIT_NOFILE are in force"
+is "$(nexus sandbox run $SB -c 'import resource; print(resource.getrlimit(resource.RLIMIT_CPU)[0] > 0, resource.getrlimit(resource.RLIMIT_FSIZE)[0])' 2>&1)" \
+	"True 536870912" "python sees the limits too"
+
+run_cli nexus sandbox run $SB -c "import ctypes
+print('before', flush=True)
+ctypes.CDLL(None).syscall(250, 0, 0, 0, 0)  # keyctl
+print('after')"
+is "$rc" 159 "python: keyctl kills the program, exit 159 (128 + SIGSYS)"
+is "$out" "before" "python: nothing runs after the blocked call"
+like "$err" '\[nexus: the program was killed for a blocked system call \(seccomp\)\]' \
+	"python: stderr says why"
+is "$(nexus sandbox run $SB -c "import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(120)
+print(libc.syscall(425, 1, buf), ctypes.get_errno())  # io_uring_setup" 2>&1)" "-1 1" \
+	"python: io_uring_setup answers EPERM (libuv and friends fall back)"
+run_cli nexus sandbox run $SB -l bash -c 'exec unshare -U true'
+is "$rc" 159 "bash: unshare as the program: exit 159"
+like "$err" 'killed for a blocked system call \(seccomp\)' "bash: stderr says why"
+is "$(nexus sandbox run $SB -l javascript -c "
+const r = require('child_process').spawnSync('unshare', ['-U', 'true']);
+console.log(r.signal, require('os').networkInterfaces().lo.length > 0)" 2>&1)" "SIGSYS true" \
+	"javascript: a child asking for unshare dies of SIGSYS; node itself carries on"
 nexus sandbox stop $SB >/dev/null
 
 tap_done

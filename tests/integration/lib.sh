@@ -7,7 +7,8 @@
 NEXUS_BIN="${NEXUS_BIN:-$top_builddir/nexus}"
 NEXUS_DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nexus-test.XXXXXX")
 NEXUS_AGENT="${NEXUS_AGENT:-$top_builddir/nexus-agent}"
-NEXUS_SECCOMP_DIR="${NEXUS_SECCOMP_DIR:-$top_srcdir/seccomp-profiles}"
+# The build tree's seccomp/: container.json and the compiled .bpf filters.
+NEXUS_SECCOMP_DIR="${NEXUS_SECCOMP_DIR:-$top_builddir/seccomp}"
 NEXUS_RUNTIMES_DIR="${NEXUS_RUNTIMES_DIR:-$top_srcdir/runtimes}"
 NEXUS_USER="${NEXUS_USER:-tester}"
 export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER

@@ -29,7 +29,7 @@ trap cleanup EXIT
 cat >"$TMP/run.py" <<'EOF'
 import os, struct, subprocess, sys, threading, time
 
-agent, casedir = sys.argv[1], sys.argv[2]
+agent, casedir, filters = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def read_exact(f, n):
     b = b""
@@ -53,7 +53,9 @@ def run_case(name):
     t0 = time.monotonic()
     p = subprocess.Popen([agent, "run", "--language", arg("lang"),
                           "--timeout", arg("timeout"),
-                          "--max-output", arg("maxout")],
+                          "--max-output", arg("maxout"),
+                          "--seccomp-dir",
+                          "/nonexistent" if "no-filter" in opts else filters],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, env=env)
     try:
@@ -115,7 +117,9 @@ EOF
 
 # case NAME LANG TIMEOUT MAXOUT CODE [OPTS...]
 # OPTS: raw (CODE is the whole request, printf escapes), close-stdin,
-# close-after-hello, no-path (PATH without the interpreter).
+# close-after-hello, no-path (PATH without the interpreter), no-filter
+# (--seccomp-dir without the language's filter; the others get the build
+# tree's seccomp/).
 case_() {
 	d=$TMP/cases/$1
 	mkdir -p "$d"
@@ -178,8 +182,15 @@ case_ badtimeout python 0 100 'print(1)'
 case_ badlang cobol 10 100 'print(1)'
 case_ sigterm bash 10 100000 'kill -TERM $PPID; sleep 0.2; echo still here'
 case_ hostgone bash 30 100000 "sleep ${M}6" close-after-hello
+case_ nofilter python 10 100000 'print(1)' no-filter
+case_ filtered python 10 100000 'import ctypes, resource
+print(open("/proc/self/status").read())
+print("cpu", resource.getrlimit(resource.RLIMIT_CPU))
+print("fsize", resource.getrlimit(resource.RLIMIT_FSIZE))
+print("nofile", resource.getrlimit(resource.RLIMIT_NOFILE))
+print("keyctl", ctypes.CDLL(None).syscall(250, 0, 0, 0, 0))'
 
-python3 "$TMP/run.py" "$AGENT" "$TMP/cases" || bail "the driver failed"
+python3 "$TMP/run.py" "$AGENT" "$TMP/cases" "$top_builddir/seccomp" || bail "the driver failed"
 # Give the kernel a moment to finish the SIGKILLs before looking.
 sleep 0.3
 
@@ -253,6 +264,21 @@ is "$(field badlang order)" "80 83 84" "usage errors: hello, error, exit"
 
 is "$(field sigterm exit)" "$EXITED 0" "SIGTERM from the run's own code is ignored"
 is "$(field sigterm stdout)" "'still here\\n'" "and the run goes on"
+
+# ---- per-run hardening (the build tree's filters) ------------------------------
+is "$(field nofilter exit)" "$AGENT_FAILURE 0" "no seccomp filter: agent failure"
+like "$(field nofilter error)" 'the seccomp filter for python is missing: reinstall nexus' \
+	"no seccomp filter: said so, and nothing ran"
+st=$(field filtered stdout)
+like "$st" 'Seccomp:\\t2' "the program runs under a seccomp filter"
+like "$st" 'NoNewPrivs:\\t1' "no_new_privs is set"
+for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+	like "$st" "$c:\\\\t0000000000000000" "$c is empty"
+done
+like "$st" 'cpu \(12, 12\)' "RLIMIT_CPU is the timeout plus 2 s"
+like "$st" 'fsize \(536870912, 536870912\)' "RLIMIT_FSIZE is 512 MiB"
+like "$st" 'nofile \(1024, 1024\)' "RLIMIT_NOFILE is 1024"
+is "$(field filtered exit)" "$SIGNALED 31" "keyctl kills the program: SIGSYS (31)"
 
 # ---- the host goes away ----------------------------------------------------------
 ok "$(lt "$(field hostgone total_ms)" 5000)" \

@@ -46,6 +46,7 @@ int main(void)
 		.data_dir = "/data",
 		.image = "nexus-runtime:default",
 		.agent_path = "/usr/libexec/nexus/nexus-agent",
+		.seccomp_dir = "/usr/share/nexus/seccomp",
 		.etc_dir = "/usr/share/nexus/runtimes/etc",
 		.seccomp_json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}",
 		.ttl_minutes = 10,
@@ -83,6 +84,8 @@ int main(void)
 	   array_has(v, "/usr/share/nexus/runtimes/etc/resolv.conf:/etc/resolv.conf:ro") &&
 	   array_has(v, "/usr/share/nexus/runtimes/etc/hostname:/etc/hostname:ro"),
 	   "agent and /etc files bind-mounted read-only");
+	ok(array_has(v, "/usr/share/nexus/seccomp:/.nexus/seccomp:ro"),
+	   "the agent's seccomp filters bind-mounted read-only");
 	ok(json_object_object_get_ex(c, "Entrypoint", &v) &&
 	   json_object_array_length(v) == 4 &&
 	   strcmp(json_object_get_string(json_object_array_get_idx(v, 3)), "600") == 0,
