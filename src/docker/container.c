@@ -92,26 +92,33 @@ static json_object *tmpfs(const nx_container_limits *lim)
 	return t;
 }
 
-static void add_bind(json_object *binds, const char *host,
+/* A mount, not a bind: a missing source is then an error instead of an
+ * empty directory the engine makes in its place. */
+static void add_bind(json_object *mounts, const char *host,
 		     const char *file, const char *target)
 {
-	cleanup_free char *spec = nx_xasprintf("%s%s%s:%s:ro", host,
-					       file ? "/" : "",
-					       file ? file : "", target);
+	cleanup_free char *source = nx_xasprintf("%s%s%s", host,
+						 file ? "/" : "",
+						 file ? file : "");
+	json_object *m = json_object_new_object();
 
-	json_object_array_add(binds, json_object_new_string(spec));
+	add_str(m, "Type", "bind");
+	add_str(m, "Source", source);
+	add_str(m, "Target", target);
+	json_object_object_add(m, "ReadOnly", json_object_new_boolean(1));
+	json_object_array_add(mounts, m);
 }
 
-static json_object *binds(const nx_container_params *p)
+static json_object *mounts(const nx_container_params *p)
 {
-	json_object *b = json_object_new_array();
+	json_object *m = json_object_new_array();
 
-	add_bind(b, p->agent_path, NULL, NX_AGENT_IN_CONTAINER);
-	add_bind(b, p->seccomp_dir, NULL, NX_SECCOMP_IN_CONTAINER);
-	add_bind(b, p->etc_dir, "hosts", "/etc/hosts");
-	add_bind(b, p->etc_dir, "hostname", "/etc/hostname");
-	add_bind(b, p->etc_dir, "resolv.conf", "/etc/resolv.conf");
-	return b;
+	add_bind(m, p->agent_path, NULL, NX_AGENT_IN_CONTAINER);
+	add_bind(m, p->seccomp_dir, NULL, NX_SECCOMP_IN_CONTAINER);
+	add_bind(m, p->etc_dir, "hosts", "/etc/hosts");
+	add_bind(m, p->etc_dir, "hostname", "/etc/hostname");
+	add_bind(m, p->etc_dir, "resolv.conf", "/etc/resolv.conf");
+	return m;
 }
 
 static json_object *security_opts(const nx_container_params *p)
@@ -169,7 +176,7 @@ static json_object *host_config(const nx_container_params *p)
 	json_object_object_add(h, "ReadonlyRootfs", json_object_new_boolean(1));
 	json_object_object_add(h, "Privileged", json_object_new_boolean(0));
 	json_object_object_add(h, "Tmpfs", tmpfs(lim));
-	json_object_object_add(h, "Binds", binds(p));
+	json_object_object_add(h, "Mounts", mounts(p));
 	add_int(h, "ShmSize", lim->shm_bytes);
 	add_int(h, "Memory", lim->memory_bytes);
 	add_int(h, "MemorySwap", lim->memory_bytes);
