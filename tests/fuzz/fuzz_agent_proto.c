@@ -12,22 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "agent_proto.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond))                                               \
-			broken(__LINE__, #cond);                           \
-	} while (0)
-
-static void broken(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_agent_proto.c:%d: invariant broken: %s\n",
-		line, what);
-	abort();
-}
 
 static const uint64_t caps[8] = {
 	0, 1, 2, 100, 4096, NXA_MAX_DATA, NXA_MAX_DATA + 1, 1u << 20
@@ -130,7 +117,8 @@ static void check_state(const nx_agent_parser *p, const struct run *r)
 			CHECK(p->exit_value == 0);
 			break;
 		default:
-			broken(__LINE__, "an unknown exit reason was accepted");
+			fuzz_broken(__FILE__, __LINE__,
+				    "an unknown exit reason was accepted");
 		}
 		CHECK((p->exit_reason == NXA_AGENT_FAILURE) == p->have_error);
 		CHECK(strcmp(nx_agent_reason_name(p->exit_reason),

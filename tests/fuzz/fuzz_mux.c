@@ -14,21 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "docker/docker.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond))                                               \
-			broken(__LINE__, #cond);                           \
-	} while (0)
-
-static void broken(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_mux.c:%d: invariant broken: %s\n", line, what);
-	abort();
-}
 
 static const size_t max_pieces[16] = {
 	1, 2, 3, 5, 7, 8, 9, 13, 16, 17, 64, 255, 1024, 4096, 65536,

@@ -18,22 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond))                                               \
-			broken(__LINE__, #cond);                           \
-	} while (0)
-
-static void broken(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_run_json.c:%d: invariant broken: %s\n", line,
-		what);
-	abort();
-}
 
 #define HEADER_LEN 15
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz/fuzz.h"
+
 #ifndef FUZZ_NAME
 #error "build with -DFUZZ_NAME='\"harness\"'"
 #endif
@@ -20,7 +22,6 @@
 /* Larger inputs than any seed; libFuzzer's default -max_len is 4096. */
 #define REPLAY_MAX (1u << 20)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int count;
 static int failed;
