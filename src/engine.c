@@ -28,7 +28,8 @@
 /* How long past its timeout a run may hold expiry off before the row is
  * considered abandoned (a nexus killed mid-run). */
 #define RUN_GRACE_US (60 * 1000000LL)
-#define MINUTE_US (60 * 1000000LL)
+/* A sandbox made this recently may still be waiting for its row. */
+#define ORPHAN_GRACE_SECONDS 60
 
 struct nx_engine {
 	char *data_dir;
@@ -502,10 +503,28 @@ int nx_sandbox_status(nx_engine *e, const nx_context *ctx, const char *ref,
 	return 0;
 }
 
+/* A sandbox the store knows as not stopped. */
+static bool known_live(void *ud, const char *sandbox_id)
+{
+	nx_engine *e = ud;
+	nx_sandbox sb = { 0 };
+	nx_error err;
+	bool found = false, live;
+
+	/* When the store cannot answer, keep the container. */
+	if (!nx_is_sandbox_id(sandbox_id) ||
+	    nx_store_get(e->store, sandbox_id, &sb, &found, &err) < 0)
+		return true;
+	live = found && sb.status != NX_STATUS_STOPPED;
+	nx_sandbox_clear(&sb);
+	return live;
+}
+
 int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
 		    const nx_list_filter *filter, nx_sandbox_array *out,
 		    nx_error *err)
 {
+	nx_error perr;
 	nx_store_filter f = {
 		.user_id = filter->user_id ? filter->user_id : ctx->user_id,
 		.agent_id = filter->agent_id,
@@ -524,9 +543,15 @@ int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
 	}
 	if (stop_expired(e, err) < 0 || nx_store_list(e->store, &f, out, err) < 0)
 		return -1;
-	if (filter->verify)
+	if (filter->verify) {
 		for (i = 0; i < out->count; i++)
 			verify_one(e, &out->items[i]);
+		/* Leftovers are found by their labels, not by rows: they have
+		 * none, or only a stopped one. */
+		if (e->provider->reap(e->provider_self, known_live, e,
+				      ORPHAN_GRACE_SECONDS, &perr) < 0)
+			nx_error_clear(&perr);
+	}
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #ifndef NX_PROVIDER_H
 #define NX_PROVIDER_H
 
+#include <stdbool.h>
+
 #include "nexus.h"
 
 #define NX_PROVIDER_ABI_VERSION 1
@@ -67,6 +69,11 @@ typedef struct nx_provider {
 	int (*destroy)(void *self, const char *handle, nx_error *err);
 	int (*probe)(void *self, const char *handle, nx_provider_state *state,
 		     nx_error *err);
+	/* Destroy the sandboxes made for this data directory that are older
+	 * than grace_seconds and that known() does not recognise: what a
+	 * nexus killed between making a sandbox and recording it left. */
+	int (*reap)(void *self, bool (*known)(void *ud, const char *sandbox_id),
+		    void *ud, int grace_seconds, nx_error *err);
 } nx_provider;
 
 NX_HIDDEN extern const nx_provider nx_docker_provider;

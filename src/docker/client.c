@@ -863,34 +863,68 @@ static char *filter_query(const char *key, const char *value)
 			  NULL);
 }
 
-void nx_docker_free_strv(char **v)
+void nx_docker_container_list_free(nx_docker_container *v, size_t count)
 {
-	char **p;
+	size_t i;
 
 	if (!v)
 		return;
-	for (p = v; *p; p++)
-		free(*p);
+	for (i = 0; i < count; i++) {
+		free(v[i].id);
+		free(v[i].label);
+	}
 	free(v);
 }
 
-static void strv_freep(char ***v)
+struct container_vec {
+	nx_docker_container *v;
+	size_t n;
+};
+
+static void container_vec_free(struct container_vec *cv)
 {
-	nx_docker_free_strv(*v);
+	nx_docker_container_list_free(cv->v, cv->n);
+}
+
+/* One entry of GET /containers/json: its id, creation time and the value
+ * of the label value_key (absent: NULL). */
+static int parse_container_entry(json_object *item, const char *value_key,
+				 nx_docker_container *c, nx_error *err)
+{
+	static const char what[] = "container list entry";
+	json_object *id, *created, *labels, *value = NULL;
+
+	if (want_type(item, json_type_object, "a container list entry",
+		      err) < 0 ||
+	    member(item, "Id", json_type_string, false, what, &id, err) < 0 ||
+	    check_id(json_object_get_string(id), "container id", err) < 0 ||
+	    member(item, "Created", json_type_int, false, what, &created,
+		   err) < 0 ||
+	    member(item, "Labels", json_type_object, true, what, &labels,
+		   err) < 0)
+		return -1;
+	if (labels && member(labels, value_key, json_type_string, true,
+			     "container's labels", &value, err) < 0)
+		return -1;
+	c->id = nx_xstrdup(json_object_get_string(id));
+	c->created = json_object_get_int64(created);
+	c->label = value ? nx_xstrdup(json_object_get_string(value)) : NULL;
+	return 0;
 }
 
 int nx_docker_container_list_by_label(nx_docker *d, const char *label,
-				      char ***ids_out, nx_error *err)
+				      const char *value_key,
+				      nx_docker_container **out,
+				      size_t *count, nx_error *err)
 {
-	static const char what[] = "container list";
 	cleanup_free char *filters = filter_query("label", label);
 	cleanup_free char *path =
 		nx_xasprintf("/containers/json?all=1&filters=%s", filters);
 	const struct request q = { "GET", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *arr = NULL;
-	__attribute__((cleanup(strv_freep))) char **ids = NULL;
-	json_object *item, *id;
+	__attribute__((cleanup(container_vec_free))) struct container_vec cv =
+		{ NULL, 0 };
 	size_t i, n;
 
 	if (call_json(d, &q, 200, json_type_array, &r, &arr, err) < 0)
@@ -898,19 +932,16 @@ int nx_docker_container_list_by_label(nx_docker *d, const char *label,
 	if (r.status != 200)
 		return engine_error(&r, NX_E_PROVIDER, err);
 	n = json_object_array_length(arr);
-	ids = nx_xcalloc(n + 1, sizeof *ids);
+	cv.v = nx_xcalloc(n ? n : 1, sizeof *cv.v);
 	for (i = 0; i < n; i++) {
-		item = json_object_array_get_idx(arr, i);
-		if (want_type(item, json_type_object, "a container list entry",
-			      err) < 0 ||
-		    member(item, "Id", json_type_string, false, what, &id,
-			   err) < 0 ||
-		    check_id(json_object_get_string(id), "container id",
-			     err) < 0)
+		if (parse_container_entry(json_object_array_get_idx(arr, i),
+					  value_key, &cv.v[i], err) < 0)
 			return -1;
-		ids[i] = nx_xstrdup(json_object_get_string(id));
+		cv.n++;
 	}
-	*ids_out = steal_pointer(&ids);
+	*out = steal_pointer(&cv.v);
+	*count = cv.n;
+	cv.n = 0;
 	return 0;
 }
 

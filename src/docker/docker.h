@@ -68,13 +68,21 @@ NX_HIDDEN int nx_docker_container_unpause(nx_docker *d, const char *id,
 NX_HIDDEN int nx_docker_container_remove(nx_docker *d, const char *id,
 					 nx_error *err);
 
-/* Ids (malloc'd, NULL-terminated array) of every container, running or
- * not, carrying the label "key=value" (or just "key"). */
+/* Every container, running or not, carrying the label "key=value" (or
+ * just "key"): its id, creation time and the value of its label value_key
+ * (NULL when it has none). */
+typedef struct nx_docker_container {
+	char *id;
+	char *label;
+	int64_t created;   /* seconds since the epoch */
+} nx_docker_container;
 NX_HIDDEN int nx_docker_container_list_by_label(nx_docker *d,
 						const char *label,
-						char ***ids_out,
-						nx_error *err);
-NX_HIDDEN void nx_docker_free_strv(char **v);
+						const char *value_key,
+						nx_docker_container **out,
+						size_t *count, nx_error *err);
+NX_HIDDEN void nx_docker_container_list_free(nx_docker_container *v,
+					     size_t count);
 
 /* ---- exec ---------------------------------------------------------------
  * Create an exec (stdin, stdout and stderr attached, no tty), start it on a

@@ -427,6 +427,30 @@ static int docker_probe(void *self, const char *handle,
 	return 0;
 }
 
+static int docker_reap(void *self, bool (*known)(void *ud, const char *id),
+		       void *ud, int grace_seconds, nx_error *err)
+{
+	docker_provider *p = self;
+	cleanup_free char *label = nx_xasprintf("io.nexus.data-dir=%s",
+						p->data_dir);
+	nx_docker_container *list = NULL;
+	int64_t cutoff = nx_now_us() / 1000000 - grace_seconds;
+	nx_error ignored;
+	size_t i, n;
+
+	if (nx_docker_container_list_by_label(p->docker, label,
+					      "io.nexus.sandbox-id", &list, &n,
+					      err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (list[i].label && list[i].created < cutoff &&
+		    !known(ud, list[i].label))
+			nx_docker_container_remove(p->docker, list[i].id,
+						   &ignored);
+	nx_docker_container_list_free(list, n);
+	return 0;
+}
+
 const nx_provider nx_docker_provider = {
 	.abi_version = NX_PROVIDER_ABI_VERSION,
 	.struct_size = sizeof(nx_provider),
@@ -440,4 +464,5 @@ const nx_provider nx_docker_provider = {
 	.resume = docker_resume,
 	.destroy = docker_destroy,
 	.probe = docker_probe,
+	.reap = docker_reap,
 };

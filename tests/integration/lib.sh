@@ -20,8 +20,13 @@ DOCKER_SOCK=/var/run/docker.sock
 case "${DOCKER_HOST:-}" in unix://*) DOCKER_SOCK=${DOCKER_HOST#unix://} ;; esac
 
 # Raw Engine API calls, for checking what nexus did behind its back.
-engine() { # engine METHOD PATH
-	curl -s --max-time 30 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"
+engine() { # engine METHOD PATH [JSON-BODY]
+	if [ $# -ge 3 ]; then
+		curl -s --max-time 30 --unix-socket "$DOCKER_SOCK" -X "$1" \
+			-H 'Content-Type: application/json' -d "$3" "http://docker$2"
+	else
+		curl -s --max-time 30 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"
+	fi
 }
 
 need_docker() {

@@ -34,6 +34,17 @@ nexus sandbox stop $SB >/dev/null
 SB=$(nexus sandbox create short-lived --ttl 1 --json | jq -r .sandbox_id)
 RF=$(nexus sandbox create refreshed --ttl 1 --json | jq -r .sandbox_id)
 nexus sandbox run $SB -l bash -c 'nohup sh -c "while :; do kill -USR1 1; sleep 0.5; done" >/dev/null 2>&1 &' >/dev/null
+# What a nexus killed between making a container and writing its row
+# leaves: a labelled container with no row.
+orphan() { # orphan SANDBOX-ID: start one, print its container id
+	engine POST /containers/create "$(jq -nc --arg dir "$NEXUS_DATA_DIR" --arg id "$1" \
+		'{Image: "nexus-runtime:default", Cmd: ["sleep", "infinity"], User: "1000:1000",
+		  NetworkDisabled: true, HostConfig: {NetworkMode: "none", AutoRemove: true},
+		  Labels: {"io.nexus.managed": "true", "io.nexus.data-dir": $dir, "io.nexus.sandbox-id": $id}}')" |
+		jq -r .Id
+}
+OLD_ORPHAN=$(orphan orphanoldaaaaaaaaaaaa)
+engine POST "/containers/$OLD_ORPHAN/start" >/dev/null
 sleep 50
 nexus sandbox pause $RF >/dev/null
 nexus sandbox resume $RF >/dev/null
@@ -43,6 +54,12 @@ is "$(containers_of $RF)" 1 "a resumed sandbox lives on past its first TTL"
 run_cli nexus sandbox run $RF -c "print('still here')"
 is "$out" "still here" "and runs code"
 nexus sandbox stop $RF >/dev/null
+NEW_ORPHAN=$(orphan orphannewaaaaaaaaaaaa)
+engine POST "/containers/$NEW_ORPHAN/start" >/dev/null
+nexus sandbox list --verify >/dev/null
+is "$(engine GET "/containers/$OLD_ORPHAN/json" | jq -r '.Id // "gone"')" gone "list --verify removes a container of this store that has no row"
+is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r .State.Status)" running "but not one made less than a minute ago (its row may be on the way)"
+engine DELETE "/containers/$NEW_ORPHAN?force=true" >/dev/null
 st=$(nexus sandbox status $SB --json)
 is "$(printf '%s' "$st" | jq -r .status)" stopped "the next command records it stopped"
 is "$(printf '%s' "$st" | jq -r .expires_at)" null "a stopped sandbox has no expiry"

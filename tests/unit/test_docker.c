@@ -600,53 +600,70 @@ static void test_list_by_label(void)
 {
 	fake_engine *f = fake_new();
 	nx_error err = { 0 };
-	char **ids = NULL;
+	nx_docker_container *list = NULL;
+	size_t n = 99;
 	nx_docker *d;
 	const char *path = "/v1.41/containers/json?all=1&filters="
 			   "%7B%22label%22%3A%5B%22nexus.sandbox%3Dabc%22%5D%7D";
 
 	fake_ping(f, "1.41");
 	fake_expect(f, "GET", path);
-	fake_reply(f, 200, NULL, "[{\"Id\":\"a1\",\"Names\":[\"/x\"]},"
-		   "{\"Id\":\"b2\"}]");
+	fake_reply(f, 200, NULL, "[{\"Id\":\"a1\",\"Names\":[\"/x\"],"
+		   "\"Created\":1700000000,\"Labels\":{\"k\":\"v1\"}},"
+		   "{\"Id\":\"b2\",\"Created\":5}]");
 	fake_expect(f, "GET", "/v1.41/containers/json?all=1&filters="
 		    "%7B%22label%22%3A%5B%22nexus.managed%22%5D%7D");
 	fake_reply(f, 200, NULL, "[]");
 	fake_expect(f, "GET", path);
 	fake_reply(f, 200, NULL, "{\"Id\":\"a1\"}");
 	fake_expect(f, "GET", path);
-	fake_reply(f, 200, NULL, "[{\"Id\":7}]");
+	fake_reply(f, 200, NULL, "[{\"Id\":7,\"Created\":1}]");
 	fake_expect(f, "GET", path);
 	fake_reply(f, 200, NULL, "[\"a1\"]");
+	fake_expect(f, "GET", path);
+	fake_reply(f, 200, NULL, "[{\"Id\":\"a1\",\"Created\":\"yesterday\"}]");
+	fake_expect(f, "GET", path);
+	fake_reply(f, 200, NULL,
+		   "[{\"Id\":\"a1\",\"Created\":1,\"Labels\":{\"k\":3}}]");
 	fake_expect(f, "GET", path);
 	fake_reply(f, 400, NULL, "{\"message\":\"invalid filter\"}");
 	fake_start(f);
 	d = client(f);
 
-	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", &ids,
-						 &err), 0, "list: two");
-	ok(ids && ids[0] && ids[1] && !ids[2] && strcmp(ids[0], "a1") == 0 &&
-	   strcmp(ids[1], "b2") == 0, "list: the ids, NULL-terminated");
-	nx_docker_free_strv(ids);
-	ids = NULL;
-	is_int(nx_docker_container_list_by_label(d, "nexus.managed", &ids,
-						 &err), 0, "list: none");
-	ok(ids && !ids[0], "list: an empty list");
-	nx_docker_free_strv(ids);
-	ids = NULL;
-	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", &ids,
-						 &err), -1,
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), 0,
+	       "list: two");
+	ok(n == 2 && strcmp(list[0].id, "a1") == 0 &&
+	   strcmp(list[0].label, "v1") == 0 && list[0].created == 1700000000 &&
+	   strcmp(list[1].id, "b2") == 0 && list[1].label == NULL &&
+	   list[1].created == 5,
+	   "list: ids, creation times and the label's value (or NULL)");
+	nx_docker_container_list_free(list, n);
+	list = NULL;
+	is_int(nx_docker_container_list_by_label(d, "nexus.managed", "k", &list,
+						 &n, &err), 0, "list: none");
+	ok(n == 0, "list: an empty list");
+	nx_docker_container_list_free(list, n);
+	list = NULL;
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1,
 	       "list: an object instead of an array refused");
-	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", &ids,
-						 &err), -1,
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1,
 	       "list: a number id refused");
-	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", &ids,
-						 &err), -1,
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1,
 	       "list: a string entry refused");
-	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", &ids,
-						 &err), -1, "list: 400");
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1,
+	       "list: a creation time that is not a number refused");
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1,
+	       "list: a label value that is not a string refused");
+	is_int(nx_docker_container_list_by_label(d, "nexus.sandbox=abc", "k",
+						 &list, &n, &err), -1, "list: 400");
 	is_str(err.msg, "docker engine: invalid filter", "list 400: message");
-	ok(ids == NULL, "list: nothing handed out on errors");
+	ok(list == NULL, "list: nothing handed out on errors");
 	nx_docker_free(d);
 	is_int(fake_finish(f), 0, "list: exact requests");
 }
