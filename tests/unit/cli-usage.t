@@ -9,24 +9,23 @@ trap 'rm -rf "$NEXUS_DATA_DIR"' EXIT
 long_options() { grep -oE -- '--[a-z][a-z-]+' | sort -u; }
 man_text() { sed -e 's/\\-/-/g' "$top_srcdir/man/$1.1.in"; }
 
-for cmd in create run list status pause resume stop; do
-	help=$("$NEXUS_BIN" sandbox $cmd --help)
-	ok $? "nexus sandbox $cmd --help exits 0"
-	missing=
-	for opt in $(printf '%s\n' "$help" | long_options); do
-		man_text nexus-sandbox | grep -q -- "$opt" || missing="$missing $opt"
+# check_help GROUP COMMAND...: each command's --help exits 0 and every long
+# option it names is in nexus-GROUP(1).
+check_help() {
+	group=$1
+	shift
+	for cmd in "$@"; do
+		help=$("$NEXUS_BIN" $group $cmd --help)
+		ok $? "nexus $group $cmd --help exits 0"
+		missing=
+		for opt in $(printf '%s\n' "$help" | long_options); do
+			man_text nexus-$group | grep -q -- "$opt" || missing="$missing $opt"
+		done
+		is "$missing" "" "every option of '$group $cmd --help' is in nexus-$group(1)"
 	done
-	is "$missing" "" "every option of 'sandbox $cmd --help' is in nexus-sandbox(1)"
-done
-for cmd in build list; do
-	help=$("$NEXUS_BIN" runtime $cmd --help)
-	ok $? "nexus runtime $cmd --help exits 0"
-	missing=
-	for opt in $(printf '%s\n' "$help" | long_options); do
-		man_text nexus-runtime | grep -q -- "$opt" || missing="$missing $opt"
-	done
-	is "$missing" "" "every option of 'runtime $cmd --help' is in nexus-runtime(1)"
-done
+}
+check_help sandbox create run list status pause resume stop
+check_help runtime build list
 
 # Every option in nexus-sandbox(1)'s synopsis is accepted by some command.
 all_help=$(for cmd in create run list status pause resume stop; do "$NEXUS_BIN" sandbox $cmd --help; done)
