@@ -274,20 +274,52 @@ int nx_agent_parser_finish(nx_agent_parser *p, nx_error *err)
 	return fail(p, err, "agent stream ended before the exit frame");
 }
 
-int nx_agent_build_request(const char *code, size_t code_len, char **out,
-			   size_t *out_len, nx_error *err)
+/* The RUN frame's payload: each argument followed by a NUL byte. */
+static int run_payload(const char *const *args, unsigned char *out,
+		       size_t *len, nx_error *err)
 {
-	unsigned char *frame;
+	size_t n, arg_len;
+
+	*len = 0;
+	for (n = 0; args[n]; n++) {
+		arg_len = strlen(args[n]) + 1;
+		if (n == NXA_MAX_RUN_ARGS || arg_len > NXA_MAX_RUN - *len)
+			return nx_fail(err, NX_E_USAGE,
+				       "run arguments over %d or %u bytes",
+				       NXA_MAX_RUN_ARGS, NXA_MAX_RUN);
+		memcpy(out + *len, args[n], arg_len);
+		*len += arg_len;
+	}
+	if (*len == 0)
+		return nx_fail(err, NX_E_USAGE, "no run arguments");
+	return 0;
+}
+
+int nx_agent_build_request(const char *const *args, const char *code,
+			   size_t code_len, char **out, size_t *out_len,
+			   nx_error *err)
+{
+	unsigned char run[NXA_MAX_RUN], *frame, *p;
+	size_t run_len = 0, head;
 
 	if (code_len > NXA_MAX_CODE)
 		return nx_fail(err, NX_E_USAGE,
 			       "code too large (%zu bytes, the limit is %u)",
 			       code_len, NXA_MAX_CODE);
-	frame = nx_xmalloc(NXA_HEADER_LEN + code_len);
-	nxa_put_header(frame, NXA_CODE, (uint32_t)code_len);
+	if (args && run_payload(args, run, &run_len, err) < 0)
+		return -1;
+	head = args ? NXA_HEADER_LEN + run_len : 0;
+	frame = nx_xmalloc(head + NXA_HEADER_LEN + code_len);
+	p = frame;
+	if (args) {
+		nxa_put_header(p, NXA_RUN, (uint32_t)run_len);
+		memcpy(p + NXA_HEADER_LEN, run, run_len);
+		p += head;
+	}
+	nxa_put_header(p, NXA_CODE, (uint32_t)code_len);
 	if (code_len)
-		memcpy(frame + NXA_HEADER_LEN, code, code_len);
+		memcpy(p + NXA_HEADER_LEN, code, code_len);
 	*out = (char *)frame;
-	*out_len = NXA_HEADER_LEN + code_len;
+	*out_len = head + NXA_HEADER_LEN + code_len;
 	return 0;
 }

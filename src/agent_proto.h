@@ -64,9 +64,13 @@ NX_HIDDEN int nx_agent_parser_finish(nx_agent_parser *p, nx_error *err);
  * "agent failure", or "unknown". */
 NX_HIDDEN const char *nx_agent_reason_name(unsigned reason);
 
-/* The request frame for code: a malloc'd buffer of NXA_HEADER_LEN +
- * code_len bytes.  -1 (NX_E_USAGE) when the code is over NXA_MAX_CODE. */
-NX_HIDDEN int nx_agent_build_request(const char *code, size_t code_len,
+/* The request, in a malloc'd buffer: for the run socket (args, the run
+ * agent's options, NULL-terminated) a RUN frame, then the CODE frame; for
+ * a Docker exec (args NULL, they are its command line) the CODE frame
+ * alone.  -1 (NX_E_USAGE) when the code is over NXA_MAX_CODE or the
+ * arguments over NXA_MAX_RUN_ARGS or NXA_MAX_RUN bytes. */
+NX_HIDDEN int nx_agent_build_request(const char *const *args,
+				     const char *code, size_t code_len,
 				     char **out, size_t *out_len,
 				     nx_error *err);
 

@@ -1,6 +1,7 @@
 /* util.c - allocation, time, parsing and file helpers (see util.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -87,6 +88,19 @@ int64_t nx_monotonic_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long nx_ms_left(int64_t deadline_us)
+{
+	int64_t left;
+
+	if (!deadline_us)
+		return -1;
+	left = deadline_us - nx_monotonic_us();
+	if (left <= 0)
+		return -2;
+	left = (left + 999) / 1000;
+	return left > INT_MAX ? INT_MAX : (long)left;
 }
 
 void nx_format_time(int64_t us, char out[NX_TIME_LEN])

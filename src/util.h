@@ -90,6 +90,9 @@ NX_HIDDEN void nx_error_clear(nx_error *err);
 
 NX_HIDDEN int64_t nx_now_us(void);
 NX_HIDDEN int64_t nx_monotonic_us(void);
+/* Milliseconds left before a monotonic deadline, rounded up, for poll()
+ * (-1: deadline_us is 0, no deadline), or -2 when it has passed. */
+NX_HIDDEN long nx_ms_left(int64_t deadline_us);
 #define NX_TIME_LEN 20 /* "YYYY-MM-DDTHH:MM:SS" and NUL */
 /* Format UTC as the contract does ("2025-11-03T01:03:40"). */
 NX_HIDDEN void nx_format_time(int64_t us, char out[NX_TIME_LEN]);

@@ -42,8 +42,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,8 @@
  * uid); covers reading the request, the kill and the last writes. */
 #define WATCHDOG_GRACE_S (NXA_REQUEST_TIMEOUT_S + 30)
 #define WATCHDOG_SLOTS 256
+/* init: run-socket connections whose request is still arriving. */
+#define MAX_PENDING 8
 
 /* run: the most time spent killing a run, and the most time the last
  * frames may take to reach a slow host once the run is over. */
@@ -323,28 +327,87 @@ static int kill_descendants(pid_t root)
 
 /* ---- init: PID 1 ------------------------------------------------------------- */
 
-/* A Docker exec seen by init (a process whose parent is outside the
- * container), with the deadline past which init kills it if it is a run
- * agent. */
-struct exec_slot {
-	pid_t pid;
+static int cmd_run(int argc, char **argv);
+static void ensure_std_fds(void);
+
+/* A run init knows of, with the deadline past which init kills it: a
+ * Docker exec (a process whose parent is outside the container), or a run
+ * init forked for a connection to the run socket. */
+struct run_slot {
+	pid_t pid;         /* 0: free */
 	int64_t first_seen;
 	int64_t kill_at;   /* 0: not (yet) known as a run agent */
-	bool seen;         /* still there at this poll */
+	bool forked;       /* ours: freed when reaped; else freed when gone */
+	bool seen;         /* an exec still there at this poll */
 	bool killed;
 };
 
-static struct exec_slot slots[WATCHDOG_SLOTS];
+static struct run_slot slots[WATCHDOG_SLOTS];
 
-/* The --timeout of a run agent, from its command line; -1 for any other
- * exec.  The command line of an exec'd process is what the host asked
- * for: code in the sandbox can neither create such a process nor change
- * the arguments of one (the agent is not dumpable). */
+/* A connection to the run socket whose RUN frame is still arriving. */
+struct pending_run {
+	int fd;            /* -1: free */
+	int64_t deadline;
+	size_t got;
+	unsigned char buf[NXA_HEADER_LEN + NXA_MAX_RUN];
+};
+
+static struct pending_run pending[MAX_PENDING];
+static int listen_fd = -1;
+
+/* A free slot, zeroed; NULL when all are taken. */
+static struct run_slot *new_slot(void)
+{
+	size_t k;
+
+	for (k = 0; k < WATCHDOG_SLOTS; k++)
+		if (!slots[k].pid) {
+			slots[k] = (struct run_slot){ 0 };
+			return &slots[k];
+		}
+	return NULL;
+}
+
+/* The slot of an exec, or a new one for it; NULL when all are taken. */
+static struct run_slot *exec_slot(pid_t pid)
+{
+	struct run_slot *s;
+	size_t k;
+
+	for (k = 0; k < WATCHDOG_SLOTS; k++)
+		if (slots[k].pid == pid)
+			return &slots[k];
+	s = new_slot();
+	if (s)
+		s->pid = pid;
+	return s;
+}
+
+/* The --timeout among a run agent's options; -1 when there is none. */
+static long long timeout_option(int nargs, char **args)
+{
+	long long t;
+	int i;
+
+	for (i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "--timeout") == 0 && i + 1 < nargs &&
+		    parse_num(args[i + 1], 1, 86400, &t) == 0)
+			return t;
+		if (strncmp(args[i], "--timeout=", 10) == 0 &&
+		    parse_num(args[i] + 10, 1, 86400, &t) == 0)
+			return t;
+	}
+	return -1;
+}
+
+/* The --timeout of an exec'd run agent, from its command line; -1 for
+ * any other exec.  The command line of an exec'd process is what the
+ * host asked for: code in the sandbox can neither create such a process
+ * nor change the arguments of one (the agent is not dumpable). */
 static long long run_timeout_of(pid_t pid)
 {
 	char buf[4096], *p, *end, *args[16];
-	long long t = -1;
-	int nargs = 0, i;
+	int nargs = 0;
 	ssize_t n;
 
 	n = read_proc_file(pid, "cmdline", buf, sizeof buf);
@@ -359,11 +422,26 @@ static long long run_timeout_of(pid_t pid)
 	p = strrchr(args[0], '/');
 	if (strcmp(p ? p + 1 : args[0], "nexus-agent") != 0)
 		return -1;
-	for (i = 2; i + 1 < nargs; i++)
-		if (strcmp(args[i], "--timeout") == 0 &&
-		    parse_num(args[i + 1], 1, 86400, &t) == 0)
-			return t;
-	return -1;
+	return timeout_option(nargs - 2, args + 2);
+}
+
+/* Kill a run agent that outlived its deadline, and everything it
+ * started. */
+static void watchdog(struct run_slot *s, int64_t now)
+{
+	int round;
+
+	if (!s->kill_at || now < s->kill_at || s->killed)
+		return;
+	/* Descendants first: once the agent is dead they become our
+	 * children, mixed with everything else. */
+	logmsg("run agent %d is %d s past its timeout; killing it and "
+	       "everything it started", (int)s->pid, WATCHDOG_GRACE_S);
+	for (round = 0; round < 50; round++)
+		if (kill_descendants(s->pid) <= 0)
+			break;
+	kill_checked(s->pid, s->forked ? getpid() : 0);
+	s->killed = true;
 }
 
 /* Look at every process once: is a Docker exec in progress, and has a
@@ -371,11 +449,10 @@ static long long run_timeout_of(pid_t pid)
 static bool scan_execs(int64_t now)
 {
 	struct proc_list l = { 0 };
-	struct exec_slot *s, *free_slot;
+	struct run_slot *s;
 	bool active = false;
 	long long t;
 	size_t i, k;
-	int round;
 
 	for (k = 0; k < WATCHDOG_SLOTS; k++)
 		slots[k].seen = false;
@@ -391,62 +468,66 @@ static bool scan_execs(int64_t now)
 		if (l.p[i].ppid != 0 || l.p[i].pid == 1)
 			continue;
 		active = true;
-		s = free_slot = NULL;
-		for (k = 0; k < WATCHDOG_SLOTS && !s; k++) {
-			if (slots[k].pid == l.p[i].pid)
-				s = &slots[k];
-			else if (!slots[k].pid && !free_slot)
-				free_slot = &slots[k];
-		}
-		if (!s && free_slot) {
-			s = free_slot;
-			s->pid = l.p[i].pid;
-			s->first_seen = now;
-			s->kill_at = 0;
-			s->killed = false;
-		}
+		s = exec_slot(l.p[i].pid);
 		if (!s)
 			continue;
+		if (!s->first_seen)
+			s->first_seen = now;
 		s->seen = true;
 		/* An exec shows up as "runc init" before it becomes the
 		 * agent, so look again until it is known to be one. */
 		if (!s->kill_at && (t = run_timeout_of(s->pid)) >= 0)
 			s->kill_at = s->first_seen +
 				(t + WATCHDOG_GRACE_S) * US_PER_S;
-		if (s->kill_at && now >= s->kill_at && !s->killed) {
-			/* Descendants first: once the agent is dead they
-			 * become our children, mixed with everything else. */
-			logmsg("run agent %d is %d s past its timeout; "
-			       "killing it and everything it started",
-			       (int)s->pid, WATCHDOG_GRACE_S);
-			for (round = 0; round < 50; round++)
-				if (kill_descendants(s->pid) <= 0)
-					break;
-			kill_checked(s->pid, 0);
-			s->killed = true;
-		}
 	}
-	for (k = 0; k < WATCHDOG_SLOTS; k++)
-		if (!slots[k].seen)
-			slots[k].pid = 0;
 	free(l.p);
+	for (k = 0; k < WATCHDOG_SLOTS; k++) {
+		if (!slots[k].pid)
+			continue;
+		if (!slots[k].forked && !slots[k].seen)
+			slots[k].pid = 0;
+		else
+			watchdog(&slots[k], now);
+	}
 	return active;
 }
 
-static void reap_all(void)
+/* Reap every child that has ended; true when one was a socket run. */
+static bool reap_all(void)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	bool run_ended = false;
+	pid_t pid;
+	size_t k;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (k = 0; k < WATCHDOG_SLOTS; k++)
+			if (slots[k].pid == pid && slots[k].forked) {
+				slots[k].pid = 0;
+				run_ended = true;
+			}
+	return run_ended;
 }
 
-/* SIGUSR1 restarts the idle clock only when it comes from "nexus-agent
- * touch" run by a Docker exec (PPid 0): the sandbox's own code shares our
- * uid and could otherwise keep its sandbox alive forever.  The sender
- * waits for our answer, so it is still there to be checked. */
-static bool touch_from_host(const siginfo_t *info)
+static bool socket_runs_active(void)
 {
-	pid_t sender = info->si_pid;
+	size_t k;
 
+	for (k = 0; k < WATCHDOG_SLOTS; k++)
+		if (slots[k].pid && slots[k].forked)
+			return true;
+	for (k = 0; k < MAX_PENDING; k++)
+		if (pending[k].fd >= 0)
+			return true;
+	return false;
+}
+
+/* SIGUSR1 restarts the idle clock only when it comes from a Docker exec
+ * (PPid 0: "nexus-agent touch" on resume, or a run agent): the sandbox's
+ * own code shares our uid and could otherwise keep its sandbox alive
+ * forever.  The sender waits for, or ignores, our answer, so it is still
+ * there to be checked. */
+static bool touch_from_host(pid_t sender)
+{
 	if (sender <= 1 || read_ppid(sender) != 0) {
 		logmsg("ignoring SIGUSR1 from pid %d in the sandbox",
 		       (int)sender);
@@ -457,17 +538,247 @@ static bool touch_from_host(const siginfo_t *info)
 	return true;
 }
 
+/* Listen on the run socket.  Without its directory (a container made by
+ * an older nexus) or on any failure, runs come by Docker exec alone. */
+static void open_run_socket(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t k;
+	int fd;
+
+	for (k = 0; k < MAX_PENDING; k++)
+		pending[k].fd = -1;
+	if (access(NXA_SOCKET_DIR, W_OK) < 0)
+		return;
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", NXA_SOCKET_DIR,
+		 NXA_SOCKET_NAME);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+	    listen(fd, MAX_PENDING) < 0) {
+		logmsg("cannot listen on %s: %s; runs come by exec only",
+		       addr.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	listen_fd = fd;
+}
+
+static struct pending_run *free_pending(void)
+{
+	size_t k;
+
+	for (k = 0; k < MAX_PENDING; k++)
+		if (pending[k].fd < 0)
+			return &pending[k];
+	return NULL;
+}
+
+static void drop_pending(struct pending_run *p, const char *why)
+{
+	logmsg("run-socket request dropped: %s", why);
+	close(p->fd);
+	p->fd = -1;
+}
+
+static void accept_run(int64_t now)
+{
+	struct pending_run *p = free_pending();
+	struct ucred peer;
+	socklen_t len = sizeof peer;
+	int fd;
+
+	if (!p)
+		return;
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	/* The host is outside our PID namespace, where the kernel gives its
+	 * pid as 0; every process of the sandbox has one here.  Runs the
+	 * sandbox started itself would keep it alive past its TTL. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 ||
+	    peer.pid != 0) {
+		logmsg("refusing a run-socket connection from pid %d in the "
+		       "sandbox", (int)peer.pid);
+		close(fd);
+		return;
+	}
+	*p = (struct pending_run){
+		.fd = fd,
+		.deadline = now + NXA_REQUEST_TIMEOUT_S * US_PER_S,
+	};
+}
+
+/* In the child: the connection becomes stdin and stdout of an ordinary
+ * run agent, exactly as a Docker exec would have set it up. */
+static void __attribute__((noreturn))
+serve_run(int conn, int argc, char **argv)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(conn, STDIN_FILENO) < 0 || dup2(conn, STDOUT_FILENO) < 0)
+		_exit(1);
+	/* init's signalfd, listening socket and other connections. */
+	close_range(3, ~0U, 0);
+	_exit(cmd_run(argc, argv));
+}
+
+/* The RUN frame is whole: fork a run agent with its arguments. */
+static void start_socket_run(struct pending_run *p, int64_t now)
+{
+	static char prog[] = "nexus-agent", run[] = "run";
+	char *argv[NXA_MAX_RUN_ARGS + 3], *a, *end;
+	uint32_t len = nxa_get_be32(p->buf + 1);
+	struct run_slot *s;
+	long long timeout;
+	int argc = 0;
+	pid_t pid;
+
+	a = (char *)p->buf + NXA_HEADER_LEN;
+	end = a + len;
+	if (end[-1] != '\0')
+		return drop_pending(p, "arguments not NUL-terminated");
+	argv[argc++] = prog;
+	argv[argc++] = run;
+	for (; a < end; a += strlen(a) + 1) {
+		if (argc == NXA_MAX_RUN_ARGS + 2)
+			return drop_pending(p, "too many arguments");
+		argv[argc++] = a;
+	}
+	argv[argc] = NULL;
+	s = new_slot();
+	if (!s)
+		return drop_pending(p, "too many runs at once");
+	pid = fork();
+	if (pid < 0)
+		return drop_pending(p, strerror(errno));
+	if (pid == 0)
+		serve_run(p->fd, argc, argv);
+	timeout = timeout_option(argc - 2, argv + 2);
+	*s = (struct run_slot){
+		.pid = pid,
+		.first_seen = now,
+		.kill_at = now + ((timeout > 0 ? timeout : 0) +
+				  WATCHDOG_GRACE_S) * US_PER_S,
+		.forked = true,
+	};
+	close(p->fd);
+	p->fd = -1;
+}
+
+/* Read what there is of a connection's RUN frame, exactly that frame and
+ * nothing past it: the CODE frame behind it is the run agent's to read. */
+static void read_pending(struct pending_run *p, int64_t now)
+{
+	size_t want;
+	ssize_t n;
+
+	for (;;) {
+		want = NXA_HEADER_LEN;
+		if (p->got >= NXA_HEADER_LEN)
+			want += nxa_get_be32(p->buf + 1);
+		if (p->got == want)
+			return start_socket_run(p, now);
+		n = read(p->fd, p->buf + p->got, want - p->got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			return drop_pending(p, n < 0 ? strerror(errno) :
+					    "closed before its request");
+		p->got += (size_t)n;
+		if (p->got == NXA_HEADER_LEN &&
+		    (p->buf[0] != NXA_RUN || nxa_get_be32(p->buf + 1) == 0 ||
+		     nxa_get_be32(p->buf + 1) > NXA_MAX_RUN))
+			return drop_pending(p, "not a RUN frame of 1 to 1024 "
+					    "bytes");
+	}
+}
+
+/* The socket's part of one turn of init's loop: poll entries for the
+ * listening socket (while there is room for another request) and for
+ * every request on its way; returns how many it added. */
+static int run_socket_pollfds(struct pollfd *pfd, int64_t *wake)
+{
+	int n = 0;
+	size_t k;
+
+	if (listen_fd >= 0 && free_pending())
+		pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	for (k = 0; k < MAX_PENDING; k++) {
+		if (pending[k].fd < 0)
+			continue;
+		pfd[n++] = (struct pollfd){ .fd = pending[k].fd,
+					    .events = POLLIN };
+		if (pending[k].deadline < *wake)
+			*wake = pending[k].deadline;
+	}
+	return n;
+}
+
+static void run_socket_events(const struct pollfd *pfd, int n, int64_t now)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (pfd[i].fd == listen_fd) {
+			accept_run(now);
+			continue;
+		}
+		for (k = 0; k < MAX_PENDING; k++)
+			if (pending[k].fd == pfd[i].fd)
+				read_pending(&pending[k], now);
+	}
+	for (k = 0; k < MAX_PENDING; k++)
+		if (pending[k].fd >= 0 && now >= pending[k].deadline)
+			drop_pending(&pending[k], "no whole request in time");
+}
+
+/* Handle what came through init's signalfd.  Returns the exit status
+ * when the sandbox must stop, else -1; *active is set when something
+ * counts as activity for the idle clock. */
+static int init_signals(int sig_fd, bool *active)
+{
+	struct signalfd_siginfo si;
+	int sig;
+
+	while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD) {
+			if (reap_all())
+				*active = true;
+		} else if (sig == SIGUSR1) {
+			if (touch_from_host((pid_t)si.ssi_pid))
+				*active = true;
+		} else if (si.ssi_pid != 0) {
+			/* docker stop signals from outside the namespace
+			 * (pid 0).  From inside, it is the sandbox's own code
+			 * (say "pkill -u 1000"): that must not end the
+			 * sandbox under the host. */
+			logmsg("ignoring %s from pid %d in the sandbox",
+			       strsignal(sig), (int)si.ssi_pid);
+		} else {
+			logmsg("%s: stopping the sandbox", strsignal(sig));
+			return 128 + sig;
+		}
+	}
+	return -1;
+}
+
 static int cmd_init(int argc, char **argv)
 {
-	int64_t now, last_poll, last_active, ttl_us;
-	struct timespec ts;
+	struct pollfd pfd[2 + MAX_PENDING];
+	int64_t now, last_poll, last_active, ttl_us, wake;
 	long long ttl = -1;
-	siginfo_t info;
+	bool active;
 	sigset_t set;
 	const char *v;
-	int64_t wait;
 	size_t k;
-	int i, sig;
+	int i, n, sig_fd, status;
 
 	/* First: until this, code running under the same uid could attach
 	 * to PID 1 (PTRACE_SEIZE, /proc/1/mem) and act as init. */
@@ -492,10 +803,11 @@ static int cmd_init(int argc, char **argv)
 	}
 	if (getpid() != 1)
 		logmsg("warning: not PID 1; exec detection needs a PID namespace");
+	ensure_std_fds();
 
-	/* Everything arrives through sigtimedwait, so no handler can run in
-	 * the middle of the loop.  Blocked signals are queued even for PID
-	 * 1, which would otherwise ignore signals without a handler. */
+	/* Every signal arrives through the signalfd, so no handler can run
+	 * in the middle of the loop.  Blocked signals are queued even for
+	 * PID 1, which would otherwise ignore signals without a handler. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -503,37 +815,32 @@ static int cmd_init(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		logmsg("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	open_run_socket();
 
 	ttl_us = ttl * US_PER_S;
 	last_poll = last_active = mono_us();
 	scan_execs(last_poll);
 	for (;;) {
-		wait = last_poll + POLL_US - mono_us();
-		if (wait < 0)
-			wait = 0;
-		ts.tv_sec = (time_t)(wait / US_PER_S);
-		ts.tv_nsec = (long)(wait % US_PER_S) * 1000;
-		sig = sigtimedwait(&set, &info, &ts);
-		if (sig == SIGCHLD) {
-			reap_all();
-		} else if (sig == SIGUSR1) {
-			if (touch_from_host(&info))
-				last_active = mono_us();
-			continue;
-		} else if (sig > 0) {
-			/* docker stop signals from outside the namespace
-			 * (si_pid 0).  From inside, it is the sandbox's own
-			 * code (say "pkill -u 1000"): that must not end the
-			 * sandbox under the host. */
-			if (info.si_pid != 0) {
-				logmsg("ignoring %s from pid %d in the sandbox",
-				       strsignal(sig), (int)info.si_pid);
-				continue;
-			}
-			logmsg("%s: stopping the sandbox", strsignal(sig));
-			return 128 + sig;
+		wake = last_poll + POLL_US;
+		pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		n = 1 + run_socket_pollfds(pfd + 1, &wake);
+		if (poll(pfd, (nfds_t)n, ms_until(wake)) < 0 && errno != EINTR) {
+			logmsg("poll: %s", strerror(errno));
+			return 1;
 		}
 		now = mono_us();
+		active = false;
+		if (pfd[0].revents &&
+		    (status = init_signals(sig_fd, &active)) >= 0)
+			return status;
+		run_socket_events(pfd + 1, n - 1, now);
+		if (active || socket_runs_active())
+			last_active = now;
 		if (now - last_poll < POLL_US)
 			continue;
 		reap_all();
@@ -1325,6 +1632,16 @@ static void run_loop(void)
 	}
 }
 
+/* A run started by a Docker exec tells init when it starts and when it
+ * ends, so that the idle clock counts it however short it is: init looks
+ * for execs only once a second.  A socket run is init's own child and
+ * needs no telling.  init answers with SIGUSR1, which is ignored here. */
+static void touch_init(void)
+{
+	if (getppid() == 0)
+		kill(1, SIGUSR1);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	unsigned char hello[NXA_HELLO_LEN];
@@ -1343,6 +1660,8 @@ static int cmd_run(int argc, char **argv)
 	/* A host that goes away must show up as EPIPE, not kill us before
 	 * we have killed the run. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	touch_init();
 	if (fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		fl = fcntl(STDOUT_FILENO, F_GETFL);
@@ -1373,6 +1692,7 @@ static int cmd_run(int argc, char **argv)
 	load_code();
 	start_program();
 	run_loop();
+	touch_init();
 	/* The program exited, or the run was cut short and everything is
 	 * dead: either way, relay what is left in the pipes, then the end. */
 	drain_pipes();

@@ -7,6 +7,12 @@
  * answers on its stdout with HELLO, any number of STDOUT/STDERR frames, at
  * most one ERROR frame, and exactly one EXIT frame, always last.
  *
+ * Two transports carry that exchange.  A Docker exec of "nexus-agent run
+ * ARGS" uses the exec's stdin and stdout.  The run socket, which PID 1
+ * listens on at NXA_SOCKET_DIR/NXA_SOCKET_NAME, takes one run per
+ * connection: the host sends a RUN frame holding the same ARGS, then the
+ * CODE frame, and reads the answer from the same connection.
+ *
  * Self-contained on purpose: the agent is linked statically without
  * libnexus, so this header may only use the C library. */
 #ifndef NX_AGENT_PROTOCOL_H
@@ -25,6 +31,7 @@
  * a stream read the wrong way round fails on its first byte. */
 enum nxa_type {
 	NXA_CODE = 0x01,   /* host -> agent: the program text */
+	NXA_RUN = 0x02,    /* host -> agent, socket only: the run's arguments */
 	NXA_HELLO = 0x80,  /* agent -> host: first frame, the version */
 	NXA_STDOUT = 0x81, /* agent -> host: bytes the program wrote */
 	NXA_STDERR = 0x82,
@@ -35,6 +42,9 @@ enum nxa_type {
 /* Payload limits.  Data frames carry 1..NXA_MAX_DATA bytes; an empty data
  * frame is never sent and is refused. */
 #define NXA_MAX_CODE (16u * 1024 * 1024)
+/* RUN: the arguments of "nexus-agent run", each ended by a NUL byte. */
+#define NXA_MAX_RUN 1024u
+#define NXA_MAX_RUN_ARGS 16
 #define NXA_MAX_DATA (64u * 1024)
 #define NXA_MAX_ERROR 1024u
 #define NXA_HELLO_LEN 4  /* u32 version */
@@ -49,8 +59,15 @@ enum nxa_reason {
 	NXA_AGENT_FAILURE = 4 /* value: 0; an ERROR frame came before */
 };
 
-/* How long the agent waits for the CODE frame before giving up. */
+/* How long the agent waits for the RUN and CODE frames before giving up. */
 #define NXA_REQUEST_TIMEOUT_S 30
+
+/* Where PID 1 listens inside the container, on a tmpfs of its own.  The
+ * sandbox's code shares the agent's uid and can remove the socket: that
+ * only sends its own runs back to the exec transport (docs/protocol.md,
+ * "Transports"). */
+#define NXA_SOCKET_DIR "/.nexus/run"
+#define NXA_SOCKET_NAME "agent.sock"
 
 static inline void nxa_put_be32(unsigned char *p, uint32_t v)
 {

@@ -813,8 +813,12 @@ int nx_docker_container_inspect(nx_docker *d, const char *id,
 	    bool_member(st, "Running", what, &state->running, err) < 0 ||
 	    bool_member(st, "Paused", what, &state->paused, err) < 0 ||
 	    bool_member(st, "OOMKilled", what, &state->oom_killed, err) < 0 ||
-	    int_member(st, "ExitCode", what, &state->exit_code, err) < 0)
+	    int_member(st, "ExitCode", what, &state->exit_code, err) < 0 ||
+	    int_member(st, "Pid", what, &state->pid, err) < 0)
 		return -1;
+	if (state->pid < 0)
+		return nx_fail(err, NX_E_PROTOCOL,
+			       "the Docker engine sent a negative container pid");
 	s = json_object_get_string(status);
 	if (!nx_is_clean_text(s, sizeof state->status - 1))
 		return nx_fail(err, NX_E_PROTOCOL,
@@ -1192,21 +1196,6 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 
 /* ---- exec ------------------------------------------------------------- */
 
-/* Milliseconds left before deadline_us (-1: no deadline), or -2 when it
- * has passed. */
-static long ms_left(int64_t deadline_us)
-{
-	int64_t left;
-
-	if (!deadline_us)
-		return -1;
-	left = deadline_us - nx_monotonic_us();
-	if (left <= 0)
-		return -2;
-	left = (left + 999) / 1000;
-	return left > INT_MAX ? INT_MAX : (long)left;
-}
-
 static int exec_timeout(nx_error *err)
 {
 	return nx_fail(err, NX_E_TIMEOUT,
@@ -1218,7 +1207,7 @@ static int exec_timeout(nx_error *err)
 static int exec_call_timeout(nx_docker *d, int64_t deadline_us, long *out,
 			     nx_error *err)
 {
-	long left = ms_left(deadline_us);
+	long left = nx_ms_left(deadline_us);
 
 	if (left == -2)
 		return exec_timeout(err);
@@ -1287,7 +1276,7 @@ static int wait_fd(curl_socket_t fd, short events, int64_t deadline_us,
 	int n;
 
 	for (;;) {
-		left = ms_left(deadline_us);
+		left = nx_ms_left(deadline_us);
 		if (left == -2)
 			return exec_timeout(err);
 		pfd.fd = fd;
@@ -1574,7 +1563,7 @@ static int hijack_open(nx_docker *d, struct hijack *hj, nx_error *err)
 	cleanup_free char *url = nx_xasprintf("http://docker/v%s/_ping",
 					      d->api);
 	curl_socket_t fd = CURL_SOCKET_BAD;
-	long left = ms_left(hj->deadline_us);
+	long left = nx_ms_left(hj->deadline_us);
 	CURLcode rc;
 
 	if (left == -2)
@@ -1588,7 +1577,7 @@ static int hijack_open(nx_docker *d, struct hijack *hj, nx_error *err)
 	curl_easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(hj->h, CURLOPT_CONNECTTIMEOUT_MS, left);
 	rc = curl_easy_perform(hj->h);
-	if (rc == CURLE_OPERATION_TIMEDOUT && ms_left(hj->deadline_us) == -2)
+	if (rc == CURLE_OPERATION_TIMEDOUT && nx_ms_left(hj->deadline_us) == -2)
 		return exec_timeout(err);
 	if (rc != CURLE_OK)
 		return transport_error(d, hj->h, rc, "POST", "/exec/start",
@@ -1643,7 +1632,7 @@ int nx_docker_exec(nx_docker *d, const nx_docker_exec_req *req,
 	cleanup_free char *exec_id = NULL;
 	struct hijack hj = { NULL, CURL_SOCKET_BAD, req->deadline_us };
 	nx_mux_parser mux;
-	long timeout;
+	long timeout = 0;
 	int ret;
 
 	*exit_code = -1;

@@ -17,6 +17,7 @@
  *   found. */
 #include <string.h>
 
+#include "../agent/protocol.h"
 #include "container.h"
 
 const nx_container_limits nx_default_limits = {
@@ -89,6 +90,9 @@ static json_object *tmpfs(const nx_container_limits *lim)
 		 "rw,nosuid,nodev,size=%lld,nr_inodes=%lld,uid=1000,gid=1000,mode=0700",
 		 (long long)lim->home_bytes, (long long)lim->inodes);
 	add_str(t, NX_SANDBOX_HOME, opts);
+	/* The agent's run socket, and nothing else: one inode. */
+	add_str(t, NXA_SOCKET_DIR,
+		"rw,nosuid,nodev,noexec,size=4k,nr_inodes=4,uid=1000,gid=1000,mode=0700");
 	return t;
 }
 

@@ -53,6 +53,7 @@ typedef struct nx_container_state {
 	bool paused;
 	bool oom_killed;
 	int exit_code;
+	int pid;              /* host pid of the container's init; 0 if none */
 	char status[16];      /* engine's State.Status: running, paused, exited... */
 } nx_container_state;
 

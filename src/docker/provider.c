@@ -2,14 +2,18 @@
  * the local engine (container.c), with nexus-agent as PID 1 and every run
  * an exec of the agent, spoken to in the agent protocol (agent_proto.c). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../agent_proto.h"
 #include "../buf.h"
 #include "../paths.h"
 #include "../provider.h"
 #include "../runtime.h"
+#include "agent_socket.h"
 #include "container.h"
 #include "docker.h"
 
@@ -22,12 +26,42 @@
 #define TOUCH_TIMEOUT_US (10 * 1000000LL)
 /* Agent diagnostics kept for error messages. */
 #define MAX_AGENT_STDERR 4096
+/* Options of "nexus-agent run": --language, --timeout, --max-output. */
+#define RUN_ARGS 6
+/* Engine ids are 64 hex digits. */
+#define CONTAINER_ID_MAX 64
 
 typedef struct docker_provider {
 	nx_docker *docker;
 	char *data_dir;
 	char *seccomp_json;
 } docker_provider;
+
+/* A sandbox's handle is its container's id and, after ':', the host pid
+ * of the container's init (the agent), which the run socket is reached
+ * through without asking the engine.  A handle without a pid (the engine
+ * did not say) runs by exec. */
+typedef struct container_ref {
+	char id[CONTAINER_ID_MAX + 1];
+	pid_t pid;              /* 0: unknown */
+} container_ref;
+
+static int parse_handle(const char *handle, container_ref *c, nx_error *err)
+{
+	const char *colon = strchr(handle, ':');
+	size_t id_len = colon ? (size_t)(colon - handle) : strlen(handle);
+	long pid = 0;
+
+	if (id_len == 0 || id_len > CONTAINER_ID_MAX ||
+	    (colon && nx_parse_int(colon + 1, 1, INT_MAX, &pid) < 0))
+		return nx_fail(err, NX_E_STORE,
+			       "the sandbox's container handle '%.80s' is malformed",
+			       handle);
+	memcpy(c->id, handle, id_len);
+	c->id[id_len] = '\0';
+	c->pid = (pid_t)pid;
+	return 0;
+}
 
 static int docker_open(void **self, const char *data_dir, nx_error *err)
 {
@@ -113,6 +147,7 @@ static int docker_create(void *self, const nx_provider_create *req,
 	cleanup_free char *id = NULL;
 	cleanup_json json_object *config = NULL;
 	nx_container_params params;
+	nx_container_state st;
 	nx_error ignored;
 	const char *agent = nx_agent_path();
 
@@ -143,7 +178,12 @@ static int docker_create(void *self, const nx_provider_create *req,
 		nx_docker_container_remove(p->docker, id, &ignored);
 		return nx_error_prefix(err, "cannot start the sandbox container");
 	}
-	*handle = steal_pointer(&id);
+	/* Without the pid the sandbox still works, by exec. */
+	if (nx_docker_container_inspect(p->docker, id, &st, &ignored) == 0 &&
+	    st.running && st.pid > 0)
+		*handle = nx_xasprintf("%s:%d", id, st.pid);
+	else
+		*handle = steal_pointer(&id);
 	return 0;
 }
 
@@ -187,13 +227,13 @@ static void exec_output(void *userdata, int stream, const char *data,
 
 /* Why did a run end without a proper report?  Usually because the
  * sandbox itself is gone: killed, out of memory, expired. */
-static int explain_lost_run(docker_provider *p, const char *handle,
+static int explain_lost_run(docker_provider *p, const char *id,
 			    run_state *rs, nx_error *err)
 {
 	nx_container_state st;
 	nx_error ierr;
 
-	if (nx_docker_container_inspect(p->docker, handle, &st, &ierr) == 0) {
+	if (nx_docker_container_inspect(p->docker, id, &st, &ierr) == 0) {
 		if (!st.exists || !st.running)
 			return nx_fail(err, NX_E_NOTFOUND,
 				       "the sandbox container has ended%s",
@@ -275,25 +315,119 @@ static int finish_run(run_state *rs, const nx_provider_run *req,
 	return nx_fail(err, NX_E_PROTOCOL, "the sandbox agent reported an unknown end");
 }
 
+/* How runs reach the agent: NEXUS_RUN_TRANSPORT=auto (the run socket,
+ * or an exec where the socket cannot be used), socket or exec. */
+typedef enum run_transport {
+	TRANSPORT_AUTO,
+	TRANSPORT_SOCKET,
+	TRANSPORT_EXEC,
+} run_transport;
+
+static int chosen_transport(run_transport *t, nx_error *err)
+{
+	const char *v = getenv("NEXUS_RUN_TRANSPORT");
+
+	if (!v || !*v || strcmp(v, "auto") == 0)
+		*t = TRANSPORT_AUTO;
+	else if (strcmp(v, "socket") == 0)
+		*t = TRANSPORT_SOCKET;
+	else if (strcmp(v, "exec") == 0)
+		*t = TRANSPORT_EXEC;
+	else
+		return nx_fail(err, NX_E_USAGE,
+			       "NEXUS_RUN_TRANSPORT is '%.32s'; use auto, socket or exec",
+			       v);
+	return 0;
+}
+
+static int run_by_exec(docker_provider *p, const container_ref *c,
+		       const char *const *args, const nx_provider_run *req,
+		       int64_t deadline_us, run_state *rs, nx_error *err)
+{
+	cleanup_free char *frame = NULL;
+	const char *argv[2 + RUN_ARGS + 1] = { NX_AGENT_IN_CONTAINER, "run" };
+	nx_docker_exec_req ex;
+	size_t frame_len, i;
+	int exec_status;
+
+	for (i = 0; args[i]; i++)
+		argv[2 + i] = args[i];
+	if (nx_agent_build_request(NULL, req->code, req->code_len, &frame,
+				   &frame_len, err) < 0)
+		return -1;
+	ex = (nx_docker_exec_req){
+		.container = c->id,
+		.user = NX_SANDBOX_USER,
+		.workdir = NX_SANDBOX_HOME,
+		.argv = argv,
+		.stdin_data = frame,
+		.stdin_len = frame_len,
+		.deadline_us = deadline_us,
+		.on_output = exec_output,
+		.userdata = rs,
+	};
+	if (nx_docker_exec(p->docker, &ex, &exec_status, err) < 0)
+		return -1;
+	if (rs->parse_failed) {
+		*err = rs->parse_err;
+		return -1;
+	}
+	return 0;
+}
+
+static int run_by_socket(int fd, const char *const *args,
+			 const nx_provider_run *req, int64_t deadline_us,
+			 run_state *rs, nx_error *err)
+{
+	cleanup_free char *request = NULL;
+	size_t len;
+
+	if (nx_agent_build_request(args, req->code, req->code_len, &request,
+				   &len, err) < 0)
+		return -1;
+	return nx_agent_socket_exchange(fd, request, len, deadline_us,
+					&rs->parser, err);
+}
+
+/* Connect to the run socket unless told not to; -1 with err only when
+ * the run must fail, -1 with *fd -1 and no error to run by exec. */
+static int open_transport(const container_ref *c, int *fd, nx_error *err)
+{
+	run_transport t;
+
+	*fd = -1;
+	if (chosen_transport(&t, err) < 0)
+		return -1;
+	if (t == TRANSPORT_EXEC)
+		return 0;
+	*fd = nx_agent_socket_connect(c->id, c->pid, err);
+	if (*fd >= 0)
+		return 0;
+	if (err->kind == NX_E_UNSUPPORTED && t == TRANSPORT_AUTO)
+		return 0;
+	if (err->kind == NX_E_UNSUPPORTED)
+		nx_error_prefix(err, "cannot use the run socket "
+				"(NEXUS_RUN_TRANSPORT=socket)");
+	return -1;
+}
+
 static int docker_run(void *self, const char *handle,
 		      const nx_provider_run *req, nx_run_result *out,
 		      nx_error *err)
 {
 	docker_provider *p = self;
-	cleanup_free char *frame = NULL;
-	size_t frame_len;
 	char timeout[16], max_output[24];
-	const char *argv[] = { NX_AGENT_IN_CONTAINER, "run", "--language",
-			       req->language, "--timeout", timeout,
-			       "--max-output", max_output, NULL };
+	const char *args[RUN_ARGS + 1] = { "--language", req->language,
+					   "--timeout", timeout,
+					   "--max-output", max_output, NULL };
 	run_state rs = { .on_output = req->on_output,
 			 .userdata = req->userdata };
-	nx_docker_exec_req ex;
-	int exec_status, r = -1;
+	int64_t deadline_us;
+	container_ref c;
+	int fd, r = -1;
 	size_t i;
 
-	if (nx_agent_build_request(req->code, req->code_len, &frame,
-				   &frame_len, err) < 0)
+	if (parse_handle(handle, &c, err) < 0 || open_transport(&c, &fd, err) < 0)
 		return -1;
 	snprintf(timeout, sizeof timeout, "%d", req->timeout_seconds);
 	snprintf(max_output, sizeof max_output, "%zu", req->max_output);
@@ -301,40 +435,31 @@ static int docker_run(void *self, const char *handle,
 		nx_buf_init(&rs.out[i], req->max_output);
 	nx_buf_init(&rs.agent_stderr, MAX_AGENT_STDERR);
 	nx_agent_parser_init(&rs.parser, keep_output, &rs, req->max_output);
-	ex = (nx_docker_exec_req){
-		.container = handle,
-		.user = NX_SANDBOX_USER,
-		.workdir = NX_SANDBOX_HOME,
-		.argv = argv,
-		.stdin_data = frame,
-		.stdin_len = frame_len,
-		.deadline_us = nx_monotonic_us() +
-			       (int64_t)(req->timeout_seconds + RUN_GRACE_SECONDS) *
-				       1000000,
-		.on_output = exec_output,
-		.userdata = &rs,
-	};
-	if (nx_docker_exec(p->docker, &ex, &exec_status, err) < 0) {
+	deadline_us = nx_monotonic_us() +
+		      (int64_t)(req->timeout_seconds + RUN_GRACE_SECONDS) * 1000000;
+	if (fd >= 0) {
+		r = run_by_socket(fd, args, req, deadline_us, &rs, err);
+		close(fd);
+	} else {
+		r = run_by_exec(p, &c, args, req, deadline_us, &rs, err);
+	}
+	if (r < 0) {
 		/* The agent did not report in time (code that stopped it,
-		 * say): init's watchdog kills the run, we only stop waiting. */
+		 * say): the agent or init's watchdog kills the run, we only
+		 * stop waiting. */
 		if (err->kind == NX_E_TIMEOUT)
 			nx_fail(err, NX_E_TIMEOUT,
 				"Code execution exceeded %d second timeout",
 				req->timeout_seconds);
-		else if (err->kind != NX_E_UNREACHABLE)
-			explain_lost_run(p, handle, &rs, err);
-		goto out;
+		else if (err->kind != NX_E_UNREACHABLE &&
+			 err->kind != NX_E_PROTOCOL)
+			explain_lost_run(p, c.id, &rs, err);
+	} else if (nx_agent_parser_finish(&rs.parser, err) < 0) {
+		explain_lost_run(p, c.id, &rs, err);
+		r = -1;
+	} else {
+		r = finish_run(&rs, req, out, err);
 	}
-	if (rs.parse_failed) {
-		*err = rs.parse_err;
-		goto out;
-	}
-	if (nx_agent_parser_finish(&rs.parser, err) < 0) {
-		explain_lost_run(p, handle, &rs, err);
-		goto out;
-	}
-	r = finish_run(&rs, req, out, err);
-out:
 	for (i = 0; i < 3; i++)
 		nx_buf_free(&rs.out[i]);
 	nx_buf_free(&rs.agent_stderr);
@@ -345,13 +470,13 @@ out:
 
 /* An engine error on a container that no longer exists is reported as
  * NX_E_NOTFOUND, so the engine can record the sandbox as stopped. */
-static int check_gone(docker_provider *p, const char *handle, nx_error *err)
+static int check_gone(docker_provider *p, const char *id, nx_error *err)
 {
 	nx_container_state st;
 	nx_error ierr;
 
 	if (err->kind != NX_E_UNREACHABLE &&
-	    nx_docker_container_inspect(p->docker, handle, &st, &ierr) == 0 &&
+	    nx_docker_container_inspect(p->docker, id, &st, &ierr) == 0 &&
 	    (!st.exists || (!st.running && !st.paused)))
 		return nx_fail(err, NX_E_NOTFOUND,
 			       "the sandbox container has ended");
@@ -361,21 +486,24 @@ static int check_gone(docker_provider *p, const char *handle, nx_error *err)
 static int docker_pause(void *self, const char *handle, nx_error *err)
 {
 	docker_provider *p = self;
+	container_ref c;
 
-	if (nx_docker_container_pause(p->docker, handle, err) < 0)
-		return check_gone(p, handle, err);
+	if (parse_handle(handle, &c, err) < 0)
+		return -1;
+	if (nx_docker_container_pause(p->docker, c.id, err) < 0)
+		return check_gone(p, c.id, err);
 	return 0;
 }
 
 /* The agent restarts its idle clock when it notices a long gap in its own
  * polling, but a short pause leaves no gap: tell it. */
-static int restart_idle_clock(docker_provider *p, const char *handle,
+static int restart_idle_clock(docker_provider *p, const char *id,
 			      nx_error *err)
 {
 	static const char *const argv[] = { NX_AGENT_IN_CONTAINER, "touch",
 					     NULL };
 	nx_docker_exec_req ex = {
-		.container = handle,
+		.container = id,
 		.user = NX_SANDBOX_USER,
 		.argv = argv,
 		.deadline_us = nx_monotonic_us() + TOUCH_TIMEOUT_US,
@@ -395,19 +523,25 @@ static int docker_resume(void *self, const char *handle, int ttl_minutes,
 			 nx_error *err)
 {
 	docker_provider *p = self;
+	container_ref c;
 
 	(void)ttl_minutes; /* the agent was given the TTL at create */
-	if (nx_docker_container_unpause(p->docker, handle, err) < 0 ||
-	    restart_idle_clock(p, handle, err) < 0)
-		return check_gone(p, handle, err);
+	if (parse_handle(handle, &c, err) < 0)
+		return -1;
+	if (nx_docker_container_unpause(p->docker, c.id, err) < 0 ||
+	    restart_idle_clock(p, c.id, err) < 0)
+		return check_gone(p, c.id, err);
 	return 0;
 }
 
 static int docker_destroy(void *self, const char *handle, nx_error *err)
 {
 	docker_provider *p = self;
+	container_ref c;
 
-	return nx_docker_container_remove(p->docker, handle, err);
+	if (parse_handle(handle, &c, err) < 0)
+		return -1;
+	return nx_docker_container_remove(p->docker, c.id, err);
 }
 
 static int docker_probe(void *self, const char *handle,
@@ -415,8 +549,10 @@ static int docker_probe(void *self, const char *handle,
 {
 	docker_provider *p = self;
 	nx_container_state st;
+	container_ref c;
 
-	if (nx_docker_container_inspect(p->docker, handle, &st, err) < 0)
+	if (parse_handle(handle, &c, err) < 0 ||
+	    nx_docker_container_inspect(p->docker, c.id, &st, err) < 0)
 		return -1;
 	if (st.exists && st.paused)
 		*state = NX_PSTATE_PAUSED;

@@ -472,7 +472,7 @@ static void test_request(void)
 	size_t len = 0;
 	nx_error err;
 
-	is_int(nx_agent_build_request("print(1)", 8, &frame, &len, &err), 0,
+	is_int(nx_agent_build_request(NULL, "print(1)", 8, &frame, &len, &err), 0,
 	       "request built");
 	is_int(len, 13, "header plus code");
 	ok(frame && memcmp(frame, "\x01\x00\x00\x00\x08print(1)", 13) == 0,
@@ -480,7 +480,7 @@ static void test_request(void)
 	free(frame);
 
 	frame = NULL;
-	is_int(nx_agent_build_request("", 0, &frame, &len, &err), 0,
+	is_int(nx_agent_build_request(NULL, "", 0, &frame, &len, &err), 0,
 	       "empty code is a request too");
 	ok(len == 5 && frame && memcmp(frame, "\x01\0\0\0\0", 5) == 0,
 	   "empty request bytes");
@@ -488,11 +488,57 @@ static void test_request(void)
 
 	frame = NULL;
 	/* Refused on the length alone, before the code is read. */
-	ok(nx_agent_build_request("x", (size_t)NXA_MAX_CODE + 1, &frame,
+	ok(nx_agent_build_request(NULL, "x", (size_t)NXA_MAX_CODE + 1, &frame,
 				  &len, &err) == -1 &&
 	   err.kind == NX_E_USAGE && !frame && strstr(err.msg, "too large"),
 	   "code over 16 MiB refused");
+}
 
+static void test_socket_request(void)
+{
+	static const char *const args[] = { "--language", "bash", "--timeout",
+					    "5", NULL };
+	static const char expect[] =
+		"\x02\0\0\0\x1c--language\0bash\0--timeout\0" "5\0"
+		"\x01\0\0\0\x04true";
+	const char *many[NXA_MAX_RUN_ARGS + 2];
+	char *frame = NULL, big[NXA_MAX_RUN + 1];
+	size_t len = 0, i;
+	nx_error err;
+
+	is_int(nx_agent_build_request(args, "true", 4, &frame, &len, &err), 0,
+	       "socket request built");
+	is_int(len, sizeof expect - 1, "RUN frame, then CODE frame");
+	ok(frame && memcmp(frame, expect, sizeof expect - 1) == 0,
+	   "each argument NUL-terminated, code after");
+	free(frame);
+
+	for (i = 0; i < NXA_MAX_RUN_ARGS + 1; i++)
+		many[i] = "x";
+	many[i] = NULL;
+	frame = NULL;
+	ok(nx_agent_build_request(many, "", 0, &frame, &len, &err) == -1 &&
+	   err.kind == NX_E_USAGE && !frame, "17 arguments refused");
+	many[NXA_MAX_RUN_ARGS] = NULL;
+	ok(nx_agent_build_request(many, "", 0, &frame, &len, &err) == 0,
+	   "16 arguments taken");
+	free(frame);
+
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	many[0] = big;
+	many[1] = NULL;
+	frame = NULL;
+	ok(nx_agent_build_request(many, "", 0, &frame, &len, &err) == -1 &&
+	   err.kind == NX_E_USAGE && !frame, "arguments over 1 KiB refused");
+	big[NXA_MAX_RUN - 1] = '\0';
+	ok(nx_agent_build_request(many, "", 0, &frame, &len, &err) == 0 &&
+	   len == 2 * NXA_HEADER_LEN + NXA_MAX_RUN, "exactly 1 KiB taken");
+	free(frame);
+}
+
+static void test_reason_names(void)
+{
 	is_str(nx_agent_reason_name(NXA_EXITED), "exited", "reason name");
 	is_str(nx_agent_reason_name(NXA_OUTPUT_LIMIT), "output limit",
 	       "reason name");
@@ -506,5 +552,7 @@ int main(void)
 	test_refusals();
 	test_finish();
 	test_request();
+	test_socket_request();
+	test_reason_names();
 	return tap_done();
 }

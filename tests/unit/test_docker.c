@@ -461,7 +461,7 @@ static void test_inspect(void)
 	fake_expect(f, "GET", "/v1.41/containers/c1/json");
 	body = state_json("{\"Status\":\"exited\",\"Running\":false,"
 			  "\"Paused\":false,\"OOMKilled\":true,"
-			  "\"ExitCode\":137}");
+			  "\"ExitCode\":137,\"Pid\":0}");
 	fake_reply(f, 200, NULL, body);
 	free(body);
 	fake_expect(f, "GET", "/v1.41/containers/c1/json");
@@ -477,7 +477,7 @@ static void test_inspect(void)
 	fake_expect(f, "GET", "/v1.41/containers/c1/json");
 	body = state_json("{\"Status\":\"averyveryverylongstatus\","
 			  "\"Running\":false,\"Paused\":false,"
-			  "\"OOMKilled\":false,\"ExitCode\":0}");
+			  "\"OOMKilled\":false,\"ExitCode\":0,\"Pid\":0}");
 	fake_reply(f, 200, NULL, body);
 	free(body);
 	fake_expect(f, "GET", "/v1.41/containers/c1/json");
@@ -486,7 +486,7 @@ static void test_inspect(void)
 	/* A reply of exactly the maximum passes; one byte more fails. */
 	body = state_json("{\"Status\":\"paused\",\"Running\":true,"
 			  "\"Paused\":true,\"OOMKilled\":false,"
-			  "\"ExitCode\":0},\"Pad\":\"");
+			  "\"ExitCode\":0,\"Pid\":7},\"Pad\":\"");
 	len = strlen(body) - 1;   /* without the closing brace */
 	big = nx_xmalloc(NX_DOCKER_REPLY_MAX + 2);
 	memcpy(big, body, len);
@@ -507,7 +507,7 @@ static void test_inspect(void)
 	is_int(nx_docker_container_inspect(d, "c1", &st, &err), 0,
 	       "inspect: running");
 	ok(st.exists && st.running && !st.paused && !st.oom_killed &&
-	   st.exit_code == 0, "inspect: running state read");
+	   st.exit_code == 0 && st.pid == 42, "inspect: running state read");
 	is_str(st.status, "running", "inspect: status");
 	is_int(nx_docker_container_inspect(d, "c1", &st, &err), 0,
 	       "inspect: exited");
