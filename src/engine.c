@@ -423,6 +423,10 @@ int nx_sandbox_run(nx_engine *e, const nx_context *ctx, const char *ref,
 		.on_output = opts->on_output,
 		.userdata = opts->userdata,
 	};
+	/* A run's own writes (busy until, last active) need no fsync: after
+	 * a power cut the sandbox is gone anyway, and they are most of what
+	 * a quick run would otherwise wait for. */
+	nx_store_set_durable(e->store, false);
 	if (require_status(&sb, NX_STATUS_ACTIVE, err) < 0 ||
 	    begin_run(e, &sb, req.timeout_seconds, err) < 0)
 		goto out;
@@ -436,6 +440,7 @@ int nx_sandbox_run(nx_engine *e, const nx_context *ctx, const char *ref,
 	}
 	end_run(e, &sb);
 out:
+	nx_store_set_durable(e->store, true);
 	nx_sandbox_clear(&sb);
 	return r;
 }

@@ -23,6 +23,11 @@ NX_HIDDEN void nx_store_close(nx_store *s);
  * fail fast. */
 NX_HIDDEN void nx_store_set_busy_timeout(nx_store *s, int ms);
 
+/* Durable (the default): a commit is on disk before it returns, one
+ * fsync of the WAL.  Not durable: a power cut may take back the last
+ * commits, never corrupt the file; for writes that are cheap to lose. */
+NX_HIDDEN void nx_store_set_durable(nx_store *s, bool durable);
+
 /* Insert a new row; the id must be unused (NX_E_STORE otherwise). */
 NX_HIDDEN int nx_store_insert(nx_store *s, const nx_sandbox *sb,
 			      nx_error *err);

@@ -6,7 +6,6 @@
  * speaks raw bytes after the HTTP head and cannot be reused.  Every reply is
  * bounded and every JSON field is type-checked before use: the engine is
  * trusted to run containers, not to send well-formed bytes. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 
 #include "../buf.h"
+#include "curl_api.h"
 #include "docker.h"
 
 #define USER_AGENT "nexus/" PACKAGE_VERSION
@@ -69,14 +69,14 @@ struct request {
 
 static void slist_freep(struct curl_slist **l)
 {
-	curl_slist_free_all(*l);
+	nx_curl.slist_free_all(*l);
 }
 #define cleanup_slist __attribute__((cleanup(slist_freep)))
 
 static void curl_cleanupp(CURL **h)
 {
 	if (*h)
-		curl_easy_cleanup(*h);
+		nx_curl.easy_cleanup(*h);
 }
 #define cleanup_curl __attribute__((cleanup(curl_cleanupp)))
 
@@ -89,7 +89,7 @@ static void tokener_freep(struct json_tokener **t)
 
 static struct curl_slist *xslist_append(struct curl_slist *l, const char *s)
 {
-	struct curl_slist *n = curl_slist_append(l, s);
+	struct curl_slist *n = nx_curl.slist_append(l, s);
 
 	if (!n) {
 		fprintf(stderr, "Error: out of memory\n");
@@ -391,7 +391,7 @@ static int transport_error(nx_docker *d, CURL *h, CURLcode rc,
 
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+		nx_curl.easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 		return unreachable(d, (int)oserr, err);
 	case CURLE_OPERATION_TIMEDOUT:
 		return nx_fail(err, NX_E_TIMEOUT,
@@ -410,7 +410,7 @@ static int transport_error(nx_docker *d, CURL *h, CURLcode rc,
 	return nx_fail(err, NX_E_PROVIDER,
 		       "talking to the Docker engine failed (%s %s): %s",
 		       method, path,
-		       d->errbuf[0] ? d->errbuf : curl_easy_strerror(rc));
+		       d->errbuf[0] ? d->errbuf : nx_curl.easy_strerror(rc));
 }
 
 /* ---- the client ------------------------------------------------------- */
@@ -441,14 +441,7 @@ int nx_docker_new(const char *socket_path, nx_docker **out, nx_error *err)
 			       "bad Docker socket path '%.200s': it must be "
 			       "1 to %zu bytes", socket_path,
 			       sizeof addr.sun_path - 1);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
 	d = nx_xcalloc(1, sizeof *d);
-	d->curl = curl_easy_init();
-	if (!d->curl) {
-		nx_docker_free(d);
-		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
-	}
 	d->socket = nx_xstrdup(socket_path);
 	d->timeout_ms = DEFAULT_TIMEOUT_MS;
 	*out = d;
@@ -459,11 +452,29 @@ void nx_docker_free(nx_docker *d)
 {
 	if (!d)
 		return;
-	if (d->curl)
-		curl_easy_cleanup(d->curl);
+	if (d->curl) {
+		nx_curl.easy_cleanup(d->curl);
+		nx_curl.global_cleanup();
+	}
 	free(d->socket);
 	free(d);
-	curl_global_cleanup();
+}
+
+/* The first call that talks to the engine loads libcurl (curl_api.h). */
+static int curl_ready(nx_docker *d, nx_error *err)
+{
+	if (d->curl)
+		return 0;
+	if (nx_curl_load(err) < 0)
+		return -1;
+	if (nx_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
+	d->curl = nx_curl.easy_init();
+	if (!d->curl) {
+		nx_curl.global_cleanup();
+		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
+	}
+	return 0;
 }
 
 const char *nx_docker_socket(const nx_docker *d)
@@ -522,13 +533,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb,
 static void setup_handle(nx_docker *d, CURL *h, const char *url)
 {
 	d->errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, d->socket);
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	nx_curl.easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, d->socket);
+	nx_curl.easy_setopt(h, CURLOPT_URL, url);
 	/* Only the unix socket: no proxy from the environment, ever. */
-	curl_easy_setopt(h, CURLOPT_PROXY, "");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, d->errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	nx_curl.easy_setopt(h, CURLOPT_PROXY, "");
+	nx_curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	nx_curl.easy_setopt(h, CURLOPT_ERRORBUFFER, d->errbuf);
+	nx_curl.easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
 }
 
 static int perform(nx_docker *d, const struct request *q, struct reply *r,
@@ -594,49 +605,51 @@ static int perform(nx_docker *d, const struct request *q, struct reply *r,
 	cleanup_slist struct curl_slist *headers = NULL;
 	cleanup_free char *url = NULL;
 	long timeout = q->timeout_ms > 0 ? q->timeout_ms : d->timeout_ms;
-	CURL *h = d->curl;
+	CURL *h;
 	CURLcode rc;
 
-	if (!q->unversioned && !d->api[0] &&
-	    negotiate(d, q->timeout_ms, err) < 0)
+	if (curl_ready(d, err) < 0 ||
+	    (!q->unversioned && !d->api[0] &&
+	     negotiate(d, q->timeout_ms, err) < 0))
 		return -1;
+	h = d->curl;
 	if (q->unversioned)
 		url = nx_xasprintf("http://docker%s", q->path);
 	else
 		url = nx_xasprintf("http://docker/v%s%s", d->api, q->path);
 
 	/* Reset keeps the connection cache: the socket stays open. */
-	curl_easy_reset(h);
+	nx_curl.easy_reset(h);
 	setup_handle(d, h, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	nx_curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+	nx_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	nx_curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	nx_curl.easy_setopt(h, CURLOPT_WRITEDATA, r);
+	nx_curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	nx_curl.easy_setopt(h, CURLOPT_HEADERDATA, r);
 	if (strcmp(q->method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
+		nx_curl.easy_setopt(h, CURLOPT_POST, 1L);
+		nx_curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE,
 				 (long)(q->body ? strlen(q->body) : 0));
-		curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS,
+		nx_curl.easy_setopt(h, CURLOPT_COPYPOSTFIELDS,
 				 q->body ? q->body : "");
 	} else if (strcmp(q->method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+		nx_curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
 	}
 	/* libcurl would label any POST a form. */
 	headers = xslist_append(headers, q->body ?
 				"Content-Type: application/json" :
 				"Content-Type:");
 	headers = xslist_append(headers, "Expect:");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	nx_curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
 	nx_buf_init(&r->body, NX_DOCKER_REPLY_MAX);
-	rc = curl_easy_perform(h);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	rc = nx_curl.easy_perform(h);
+	nx_curl.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK)
 		return transport_error(d, h, rc, q->method, q->path, r,
 				       timeout, err);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	nx_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	return 0;
 }
 
@@ -1134,13 +1147,15 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 	cleanup_free char *path = NULL, *url = NULL;
 	cleanup_reply struct reply r = { 0 };
 	struct import_src src = { tar_fd, 0, 0, progress, userdata };
-	CURL *h = d->curl;
+	CURL *h;
 	nx_buf p;
 	CURLcode rc;
 	size_t i;
 
-	if (!d->api[0] && negotiate(d, 0, err) < 0)
+	if (curl_ready(d, err) < 0 ||
+	    (!d->api[0] && negotiate(d, 0, err) < 0))
 		return -1;
+	h = d->curl;
 	nx_buf_init(&p, 64u << 10);
 	nx_buf_append(&p, "/images/create?fromSrc=-&repo=", 30);
 	nx_buf_append(&p, erepo, strlen(erepo));
@@ -1159,25 +1174,25 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 	path = nx_buf_steal(&p, NULL);
 	url = nx_xasprintf("http://docker/v%s%s", d->api, path);
 
-	curl_easy_reset(h);
+	nx_curl.easy_reset(h);
 	setup_handle(d, h, url);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, d->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, IMPORT_LOW_SPEED_TIME);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, import_read);
-	curl_easy_setopt(h, CURLOPT_READDATA, &src);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	nx_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, d->timeout_ms);
+	nx_curl.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	nx_curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, IMPORT_LOW_SPEED_TIME);
+	nx_curl.easy_setopt(h, CURLOPT_POST, 1L);
+	nx_curl.easy_setopt(h, CURLOPT_READFUNCTION, import_read);
+	nx_curl.easy_setopt(h, CURLOPT_READDATA, &src);
+	nx_curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	nx_curl.easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	headers = xslist_append(headers, "Content-Type: application/x-tar");
 	headers = xslist_append(headers, "Transfer-Encoding: chunked");
 	headers = xslist_append(headers, "Expect:");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	nx_curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
 	nx_buf_init(&r.body, NX_DOCKER_REPLY_MAX);
-	rc = curl_easy_perform(h);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_READDATA, NULL);
+	rc = nx_curl.easy_perform(h);
+	nx_curl.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	nx_curl.easy_setopt(h, CURLOPT_READDATA, NULL);
 	if (rc == CURLE_ABORTED_BY_CALLBACK && src.read_errno)
 		return nx_fail_errno(err, NX_E_SYSTEM, src.read_errno,
 				     "cannot read the image to import");
@@ -1188,7 +1203,7 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 	if (rc != CURLE_OK)
 		return transport_error(d, h, rc, "POST", "/images/create", &r,
 				       d->timeout_ms, err);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+	nx_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	if (r.status != 200)
 		return engine_error(&r, NX_E_PROVIDER, err);
 	return check_import_stream(&r, err);
@@ -1308,7 +1323,7 @@ static int hijack_send_all(struct hijack *hj, const char *data, size_t len,
 	CURLcode rc;
 
 	while (len > 0) {
-		rc = curl_easy_send(hj->h, data, len, &n);
+		rc = nx_curl.easy_send(hj->h, data, len, &n);
 		if (rc == CURLE_AGAIN) {
 			if (wait_fd(hj->fd, POLLOUT, hj->deadline_us, &rev,
 				    err) < 0)
@@ -1319,7 +1334,7 @@ static int hijack_send_all(struct hijack *hj, const char *data, size_t len,
 			return nx_fail(err, NX_E_PROVIDER,
 				       "sending exec start to the Docker "
 				       "engine failed: %s",
-				       curl_easy_strerror(rc));
+				       nx_curl.easy_strerror(rc));
 		data += n;
 		len -= n;
 	}
@@ -1337,7 +1352,7 @@ static int hijack_recv(struct hijack *hj, char *buf, size_t size,
 	short rev;
 
 	for (;;) {
-		rc = curl_easy_recv(hj->h, buf, size, got);
+		rc = nx_curl.easy_recv(hj->h, buf, size, got);
 		if (rc == CURLE_OK)
 			return 0;
 		if (rc != CURLE_AGAIN) {
@@ -1529,7 +1544,7 @@ static int exec_pump(struct hijack *hj, const nx_docker_exec_req *req,
 			    hj->deadline_us, &rev, err) < 0)
 			return -1;
 		if (rev & (POLLIN | POLLHUP | POLLERR)) {
-			rc = curl_easy_recv(hj->h, buf, sizeof buf, &n);
+			rc = nx_curl.easy_recv(hj->h, buf, sizeof buf, &n);
 			if (rc == CURLE_OK && n > 0) {
 				if (nx_mux_feed(mux, buf, n, err) < 0)
 					return -1;
@@ -1539,7 +1554,7 @@ static int exec_pump(struct hijack *hj, const nx_docker_exec_req *req,
 			}
 		}
 		if (writing && (rev & POLLOUT)) {
-			rc = curl_easy_send(hj->h, in + sent,
+			rc = nx_curl.easy_send(hj->h, in + sent,
 					    req->stdin_len - sent, &n);
 			if (rc == CURLE_OK)
 				sent += n;
@@ -1570,19 +1585,21 @@ static int hijack_open(nx_docker *d, struct hijack *hj, nx_error *err)
 		return exec_timeout(err);
 	if (left < 0 || left > d->timeout_ms)
 		left = d->timeout_ms;
-	hj->h = curl_easy_init();
+	if (curl_ready(d, err) < 0)
+		return -1;
+	hj->h = nx_curl.easy_init();
 	if (!hj->h)
 		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
 	setup_handle(d, hj->h, url);
-	curl_easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(hj->h, CURLOPT_CONNECTTIMEOUT_MS, left);
-	rc = curl_easy_perform(hj->h);
+	nx_curl.easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
+	nx_curl.easy_setopt(hj->h, CURLOPT_CONNECTTIMEOUT_MS, left);
+	rc = nx_curl.easy_perform(hj->h);
 	if (rc == CURLE_OPERATION_TIMEDOUT && nx_ms_left(hj->deadline_us) == -2)
 		return exec_timeout(err);
 	if (rc != CURLE_OK)
 		return transport_error(d, hj->h, rc, "POST", "/exec/start",
 				       NULL, left, err);
-	if (curl_easy_getinfo(hj->h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	if (nx_curl.easy_getinfo(hj->h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	    fd == CURL_SOCKET_BAD)
 		return nx_fail(err, NX_E_SYSTEM,
 			       "libcurl did not hand over the exec socket");
@@ -1652,6 +1669,6 @@ int nx_docker_exec(nx_docker *d, const nx_docker_exec_req *req,
 	if (ret < 0 || exec_start(d, &hj, exec_id, &mux, err) < 0 ||
 	    exec_pump(&hj, req, &mux, err) < 0)
 		return -1;
-	curl_easy_cleanup(steal_pointer(&h));
+	nx_curl.easy_cleanup(steal_pointer(&h));
 	return exec_exit_code(d, exec_id, req->deadline_us, exit_code, err);
 }
