@@ -84,8 +84,8 @@ SANDBOX_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "PYTHONUNBUFFERED": "1",
 }
-KINDS = ["bare", "nexus run", "raw API exec", "docker exec", "docker run",
-         "nexus create", "raw create", "raw create hard"]
+KINDS = ["bare", "nexus run", "nexus run exec", "raw API exec", "docker exec",
+         "docker run", "nexus create", "raw create", "raw create hard"]
 MiB = 1024 * 1024
 
 
@@ -310,10 +310,11 @@ class Lang:
         check_out("bare", out)
         return ms
 
-    def nexus_run(self):
+    def nexus_run(self, transport="socket"):
         ms, out = timed(lambda: self.b.nexus(
-            ["sandbox", "run", self.sandbox, "-l", self.name, "-c", self.code]))
-        check_out("nexus run", out)
+            ["sandbox", "run", self.sandbox, "-l", self.name, "-c", self.code],
+            {"NEXUS_RUN_TRANSPORT": transport}))
+        check_out(f"nexus run ({transport})", out)
         return ms
 
     def raw_exec(self):
@@ -379,6 +380,7 @@ class Lang:
 
     def sample(self, kind):
         return {"bare": self.bare, "nexus run": self.nexus_run,
+                "nexus run exec": lambda: self.nexus_run("exec"),
                 "raw API exec": self.raw_exec, "docker exec": self.docker_exec,
                 "docker run": self.docker_run, "nexus create": self.nexus_create,
                 "raw create": self.raw_create,
@@ -437,8 +439,9 @@ def pids_in_ns_of(pid):
 
 
 def agent_peak(lang):
-    """Max VmHWM (kB) of `nexus-agent run` seen while a 1 s sleep runs, and
-    init's VmRSS (kB)."""
+    """Max VmHWM (kB) of a run agent seen while a 1 s sleep runs, and
+    init's VmRSS (kB).  A socket run's agent is forked by init, so it has
+    init's argv; it is the nexus-agent process that is not init."""
     init = api("GET", f"/containers/{lang.cid}/json")["State"]["Pid"]
     proc = subprocess.Popen([lang.b.nexus_path, "sandbox", "run", lang.sandbox, "-l",
                              lang.name, "-c", lang.sleep_code], env=lang.b.env,
@@ -448,7 +451,7 @@ def agent_peak(lang):
         while proc.poll() is None:
             for p in pids_in_ns_of(init):
                 argv = proc_cmdline(p)
-                if len(argv) > 1 and argv[0].endswith(b"nexus-agent") and argv[1] == b"run":
+                if p != init and argv and argv[0].endswith(b"nexus-agent"):
                     st = proc_status(p)
                     if st:
                         seen.add(p)
@@ -497,7 +500,8 @@ class Bench:
             except BaseException:
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 raise
-            self.env.setdefault("NEXUS_SECCOMP_DIR", os.path.join(top, "seccomp-profiles"))
+            # The build tree's seccomp/: container.json and the .bpf filters.
+            self.env.setdefault("NEXUS_SECCOMP_DIR", os.path.abspath("seccomp"))
             self.env.setdefault("NEXUS_RUNTIMES_DIR", os.path.join(top, "runtimes"))
         self.docker = next((p for p in ("/usr/local/bin/docker", "/usr/bin/docker",
                                         shutil.which("docker")) if p and os.access(p, os.X_OK)),
@@ -509,10 +513,10 @@ class Bench:
         self._seq += 1
         return self._seq
 
-    def nexus(self, args):
+    def nexus(self, args, env=None):
         try:
-            return subprocess.run([self.nexus_path] + args, env=self.env, check=True,
-                                  capture_output=True, text=True).stdout
+            return subprocess.run([self.nexus_path] + args, env=dict(self.env, **(env or {})),
+                                  check=True, capture_output=True, text=True).stdout
         except subprocess.CalledProcessError as e:
             raise RuntimeError(f"nexus {' '.join(args[:2])}: {e.stderr.strip()}") from None
 
@@ -570,7 +574,8 @@ def report(opts, langs, samples, mem, idle, docker):
           f"(ratio = median / bare median)")
     labels = {
         "bare": "bare chroot {cmd}",
-        "nexus run": "nexus sandbox run",
+        "nexus run": "nexus sandbox run (socket)",
+        "nexus run exec": "nexus sandbox run (exec)",
         "raw API exec": "raw API exec",
         "docker exec": "docker exec",
         "docker run": "docker run --rm (hardened)",

@@ -2,8 +2,10 @@
  *
  *   nexus-agent init --ttl-seconds N
  *	PID 1 of the container: reaps zombies, ends the container when no
- *	run has been seen for N seconds, and kills a run whose agent stopped
- *	enforcing its own timeout.
+ *	run has been seen for N seconds, kills a run whose agent stopped
+ *	enforcing its own timeout, and serves runs that come over its
+ *	socket (NXA_SOCKET_DIR/NXA_SOCKET_NAME): one forked run agent per
+ *	connection from the host.
  *
  *   nexus-agent touch
  *	Started by a Docker exec when the host resumes a sandbox: tells PID 1
@@ -11,7 +13,9 @@
  *	its polling would otherwise not count), and waits for the answer.
  *
  *   nexus-agent run --language L --timeout S --max-output B [--seccomp-dir D]
- *	One run, started by a Docker exec: reads the CODE frame from stdin,
+ *	One run, started by a Docker exec or forked by init for a socket
+ *	connection (the same options then come in a RUN frame): reads the
+ *	CODE frame from stdin,
  *	runs the interpreter in its own session, with rlimits, no
  *	capabilities, no_new_privs and the language's seccomp filter from
  *	D/L.bpf (default /.nexus/seccomp), relays its output as frames

@@ -65,25 +65,27 @@ except ConnectionResetError:
 is "$out" "0" "init hangs up on a connection from inside the sandbox, unanswered"
 
 # ---- a socket the code removed, replaced or faked ----------------------------
-B=$(fresh transport-b)
-by auto $B -l bash -c 'rm /.nexus/run/agent.sock'
-by socket $B -c 'print(1)'
-is "$rc" 125 "socket: a removed socket is an error"
-is "$err" "Error: cannot use the run socket (NEXUS_RUN_TRANSPORT=socket): cannot open /.nexus/run/agent.sock in the sandbox: No such file or directory" "and says so"
-by auto $B -c 'print(1)'
-is "$rc/$out" "0/1" "auto: the run goes by exec instead"
+# sabotage NAME LANG CODE ERROR-REGEX WHAT: CODE, in a fresh sandbox, does
+# something to the socket; a socket-only run must then fail and say why,
+# and an auto run must go by exec.  Leaves the sandbox's id in $SABOTAGED.
+sabotage() {
+	SABOTAGED=$(fresh "$1")
+	by auto $SABOTAGED -l "$2" -c "$3"
+	by socket $SABOTAGED -c 'print(1)'
+	is "$rc" 125 "socket: $5 is refused"
+	like "$err" "^Error: cannot use the run socket \(NEXUS_RUN_TRANSPORT=socket\): $4" "and says why ($5)"
+	by auto $SABOTAGED -c 'print(1)'
+	is "$rc/$out" "0/1" "auto: the run goes by exec instead ($5)"
+}
 
-C=$(fresh transport-c)
-by auto $C -l bash -c 'rm /.nexus/run/agent.sock; ln -s /var/run/docker.sock /.nexus/run/agent.sock'
-by socket $C -c 'print(1)'
-is "$rc" 125 "socket: a symlink in the socket's place is refused"
-like "$err" "/.nexus/run/agent.sock in the sandbox is not a socket" "without following it"
-by auto $C -c 'print(1)'
-is "$rc/$out" "0/1" "auto: the run goes by exec instead"
-
-D=$(fresh transport-d)
-by auto $D -c '
-import os, socket, subprocess
+sabotage transport-b bash 'rm /.nexus/run/agent.sock' \
+	"cannot open /.nexus/run/agent.sock in the sandbox: No such file or directory$" \
+	"a removed socket"
+sabotage transport-c bash 'rm /.nexus/run/agent.sock; ln -s /var/run/docker.sock /.nexus/run/agent.sock' \
+	"/.nexus/run/agent.sock in the sandbox is not a socket$" \
+	"a symlink in the socket's place, not followed,"
+sabotage transport-d python '
+import os, socket, subprocess, time
 os.unlink("/.nexus/run/agent.sock")
 server = """
 import socket
@@ -96,14 +98,12 @@ open("/tmp/got", "wb").write(c.recv(4096))
 """
 subprocess.Popen(["python3", "-c", server], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-import time
 while not os.path.exists("/tmp/ready"):
-    time.sleep(0.05)'
-by socket $D -c 'print(1)'
-is "$rc" 125 "socket: a listener the code bound in the agent's place is refused"
-like "$err" "/.nexus/run/agent.sock in the sandbox is held by pid [0-9]+, not by its agent \(pid [0-9]+\)" "and says whose it is"
+    time.sleep(0.05)' \
+	"/.nexus/run/agent.sock in the sandbox is held by pid [0-9]+, not by its agent \(pid [0-9]+\)$" \
+	"a listener the code bound in the agent's place"
 sleep 0.5
-by exec $D -l bash -c 'wc -c < /tmp/got'
+by exec $SABOTAGED -l bash -c 'wc -c < /tmp/got'
 is "$out" "0" "the fake agent got not one byte of the request"
 
 # ---- a sandbox paused behind nexus's back -----------------------------------
