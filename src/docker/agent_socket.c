@@ -4,21 +4,20 @@
  * the agent's uid and can replace what lies in the socket's directory:
  *  - /proc/PID/cgroup must name the container, so PID is still its init
  *    and not a later process that got the same number;
- *  - the path is opened beneath /proc/PID/root with no symlink followed
- *    (through /proc/PID/root an absolute symlink would lead to the host's
- *    own files, the Docker socket among them), and must be a socket;
+ *  - the path is opened beneath /proc/PID/root one component at a time,
+ *    none of them followed if it is a symlink (through /proc/PID/root an
+ *    absolute symlink would lead to the host's own files, the Docker
+ *    socket among them), and must end at a socket;
  *  - the listener at the other end must be PID itself: a socket the code
  *    bound in the agent's place is refused before a byte is sent. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -81,12 +80,10 @@ static int check_cgroup(const char *container_id, pid_t pid, nx_error *err)
 	nx_error ierr;
 	size_t len;
 
-	if (nx_read_file(file, CGROUP_FILE_MAX, &text, &len, &ierr) < 0)
-		return unusable(err, "the sandbox's init (pid %d) is gone",
-				(int)pid);
-	if (!strstr(text, container_id))
-		return unusable(err, "pid %d is no longer the sandbox's init",
-				(int)pid);
+	if (nx_read_file(file, CGROUP_FILE_MAX, &text, &len, &ierr) < 0 ||
+	    !strstr(text, container_id))
+		return nx_fail(err, NX_E_NOTFOUND,
+			       "the sandbox's init (pid %d) is gone", (int)pid);
 	for (line = text; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -106,14 +103,36 @@ static int check_cgroup(const char *container_id, pid_t pid, nx_error *err)
 	return 0;
 }
 
+/* Open NXA_SOCKET_DIR/NXA_SOCKET_NAME under root_fd with O_PATH, one
+ * name at a time with O_NOFOLLOW: every component is then the last one of
+ * its own lookup, so no symlink anywhere on the way is followed.  (Plain
+ * openat, rather than openat2's RESOLVE_NO_SYMLINKS: older kernels and
+ * valgrind lack openat2.) */
+static int open_socket_path(int root_fd, nx_error *err)
+{
+	char path[] = SOCKET_PATH, *name, *next;
+	int dir = root_fd, fd = -1, saved;
+
+	for (name = path + 1; name; name = next) {
+		next = strchr(name, '/');
+		if (next)
+			*next++ = '\0';
+		fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC |
+			    (next ? O_DIRECTORY : 0));
+		saved = errno;
+		if (dir != root_fd)
+			close(dir);
+		if (fd < 0)
+			return unusable(err, "cannot open %s in the sandbox: %s",
+					SOCKET_PATH, strerror(saved));
+		dir = fd;
+	}
+	return fd;
+}
+
 int nx_agent_socket_connect(const char *container_id, pid_t init_pid,
 			    nx_error *err)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS,
-	};
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_close int root_fd = -1;
 	cleanup_close int path_fd = -1;
@@ -132,12 +151,9 @@ int nx_agent_socket_connect(const char *container_id, pid_t init_pid,
 	if (root_fd < 0)
 		return unusable(err, "cannot open %s: %s", root,
 				strerror(errno));
-	/* Relative to the container's root: SOCKET_PATH without its '/'. */
-	path_fd = (int)syscall(SYS_openat2, root_fd, SOCKET_PATH + 1, &how,
-			       sizeof how);
+	path_fd = open_socket_path(root_fd, err);
 	if (path_fd < 0)
-		return unusable(err, "cannot open %s in the sandbox: %s",
-				SOCKET_PATH, strerror(errno));
+		return -1;
 	if (fstat(path_fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return unusable(err, "%s in the sandbox is not a socket",
 				SOCKET_PATH);

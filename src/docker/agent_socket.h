@@ -17,9 +17,11 @@
 
 /* Connect to the agent of container_id, whose init is host pid init_pid.
  * Returns a connected, non-blocking socket, or -1 with err saying why not:
- * NX_E_STATE when the container is frozen (paused), NX_E_UNSUPPORTED for
- * everything else (no socket, no access to /proc/PID/root, not the agent
- * at the other end): the caller may then run by exec. */
+ * NX_E_STATE when the container is frozen (paused), NX_E_NOTFOUND when
+ * init_pid is gone or belongs to another container (the sandbox has most
+ * likely ended), NX_E_UNSUPPORTED for everything else (no socket, no
+ * access to /proc/PID/root, not the agent at the other end): the caller
+ * may then run by exec. */
 NX_HIDDEN int nx_agent_socket_connect(const char *container_id,
 				      pid_t init_pid, nx_error *err);
 

@@ -391,9 +391,12 @@ static int run_by_socket(int fd, const char *const *args,
 
 /* Connect to the run socket unless told not to; -1 with err only when
  * the run must fail, -1 with *fd -1 and no error to run by exec. */
-static int open_transport(const container_ref *c, int *fd, nx_error *err)
+static int open_transport(docker_provider *p, const container_ref *c,
+			  int *fd, nx_error *err)
 {
+	nx_container_state st;
 	run_transport t;
+	nx_error ierr;
 
 	*fd = -1;
 	if (chosen_transport(&t, err) < 0)
@@ -403,6 +406,15 @@ static int open_transport(const container_ref *c, int *fd, nx_error *err)
 	*fd = nx_agent_socket_connect(c->id, c->pid, err);
 	if (*fd >= 0)
 		return 0;
+	/* The init is gone: most likely with its container, which the
+	 * engine can confirm. */
+	if (err->kind == NX_E_NOTFOUND) {
+		if (nx_docker_container_inspect(p->docker, c->id, &st, &ierr) == 0 &&
+		    (!st.exists || !st.running))
+			return nx_fail(err, NX_E_NOTFOUND,
+				       "the sandbox container has ended");
+		err->kind = NX_E_UNSUPPORTED;
+	}
 	if (err->kind == NX_E_UNSUPPORTED && t == TRANSPORT_AUTO)
 		return 0;
 	if (err->kind == NX_E_UNSUPPORTED)
@@ -427,7 +439,8 @@ static int docker_run(void *self, const char *handle,
 	int fd, r = -1;
 	size_t i;
 
-	if (parse_handle(handle, &c, err) < 0 || open_transport(&c, &fd, err) < 0)
+	if (parse_handle(handle, &c, err) < 0 ||
+	    open_transport(p, &c, &fd, err) < 0)
 		return -1;
 	snprintf(timeout, sizeof timeout, "%d", req->timeout_seconds);
 	snprintf(max_output, sizeof max_output, "%zu", req->max_output);
