@@ -3,7 +3,7 @@
 
 NEXUS_PACKAGES="build-essential autoconf automake libtool pkg-config \
 libcurl4-openssl-dev libjson-c-dev libsqlite3-dev libseccomp-dev libcap-dev \
-docker.io debootstrap ca-certificates curl jq python3 valgrind"
+libmicrohttpd-dev nettle-dev docker.io debootstrap ca-certificates curl jq python3 valgrind"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'Error: %s\n' "$*" >&2; exit 1; }

@@ -14,10 +14,10 @@
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "paths.h"
 #include "provider.h"
+#include "remote.h"
 #include "store.h"
 
 #define DEFAULT_TTL_MINUTES 10
@@ -32,12 +32,28 @@
 #define ORPHAN_GRACE_SECONDS 60
 
 struct nx_engine {
+	nx_remote *remote;          /* set: every call goes to a server */
 	char *data_dir;
 	char *db_path;
 	nx_store *store;
 	const nx_provider *provider;
 	void *provider_self;
 };
+
+static int stop_expired(nx_engine *e, nx_error *err);
+
+nx_store *nx_engine_store(nx_engine *e)
+{
+	return e->store;
+}
+
+int nx_engine_reap(nx_engine *e, nx_error *err)
+{
+	if (e->remote)
+		return nx_fail(err, NX_E_UNSUPPORTED,
+			       "the server reaps its own sandboxes");
+	return stop_expired(e, err);
+}
 
 void nx_context_default(nx_context *ctx)
 {
@@ -73,6 +89,12 @@ int nx_engine_open(nx_engine **out, const nx_engine_opts *opts, nx_error *err)
 {
 	nx_engine *e = nx_xcalloc(1, sizeof *e);
 
+	if (opts && opts->url) {
+		if (nx_remote_open(opts->url, opts->api_key, &e->remote, err) < 0)
+			goto fail;
+		*out = e;
+		return 0;
+	}
 	if (opts && opts->data_dir)
 		e->data_dir = nx_xstrdup(opts->data_dir);
 	else if (nx_data_dir(&e->data_dir, err) < 0)
@@ -95,6 +117,7 @@ void nx_engine_close(nx_engine *e)
 {
 	if (!e)
 		return;
+	nx_remote_close(e->remote);
 	if (e->provider_self)
 		e->provider->close(e->provider_self);
 	nx_store_close(e->store);
@@ -104,37 +127,6 @@ void nx_engine_close(nx_engine *e)
 }
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void new_sandbox_id(char out[NX_ID_LEN + 1])
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char bytes[NX_ID_LEN];
-	size_t got = 0;
-	ssize_t n;
-	int i;
-
-	while (got < sizeof bytes) {
-		n = getrandom(bytes + got, sizeof bytes - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* No entropy source at all: nothing sane to do. */
-			perror("getrandom");
-			abort();
-		}
-		got += (size_t)n;
-	}
-	/* 252 is the largest multiple of 36 below 256: reject above it so
-	 * every character is equally likely. */
-	for (i = 0; i < NX_ID_LEN; i++) {
-		while (bytes[i] >= 252) {
-			if (getrandom(&bytes[i], 1, 0) != 1)
-				bytes[i] = 0;
-		}
-		out[i] = alphabet[bytes[i] % 36];
-	}
-	out[NX_ID_LEN] = '\0';
-}
 
 static int64_t expiry_time(const nx_sandbox *sb)
 {
@@ -309,9 +301,9 @@ static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 	return 0;
 }
 
-int nx_sandbox_create(nx_engine *e, const nx_context *ctx,
-		      const nx_create_opts *opts, nx_sandbox *out,
-		      nx_error *err)
+static int local_create(nx_engine *e, const nx_context *ctx,
+		        const nx_create_opts *opts, nx_sandbox *out,
+		        nx_error *err)
 {
 	nx_sandbox sb = { 0 };
 	nx_provider_create req;
@@ -320,7 +312,7 @@ int nx_sandbox_create(nx_engine *e, const nx_context *ctx,
 
 	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0)
 		return -1;
-	new_sandbox_id(sb.sandbox_id);
+	nx_random_id(sb.sandbox_id, NX_ID_LEN);
 	sb.ttl_minutes = opts->ttl_minutes ? opts->ttl_minutes :
 					     DEFAULT_TTL_MINUTES;
 	req = (nx_provider_create){
@@ -401,8 +393,8 @@ static void end_run(nx_engine *e, nx_sandbox *sb)
 	nx_store_update(e->store, sb, NX_STATUS_ACTIVE, &changed, &ignored);
 }
 
-int nx_sandbox_run(nx_engine *e, const nx_context *ctx, const char *ref,
-		   const nx_run_opts *opts, nx_run_result *out, nx_error *err)
+static int local_run(nx_engine *e, const nx_context *ctx, const char *ref,
+		     const nx_run_opts *opts, nx_run_result *out, nx_error *err)
 {
 	nx_sandbox sb = { 0 };
 	nx_provider_run req;
@@ -498,8 +490,8 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 		nx_store_update(e->store, sb, was, &changed, &perr);
 }
 
-int nx_sandbox_status(nx_engine *e, const nx_context *ctx, const char *ref,
-		      bool verify, nx_sandbox *out, nx_error *err)
+static int local_status(nx_engine *e, const nx_context *ctx, const char *ref,
+		        bool verify, nx_sandbox *out, nx_error *err)
 {
 	if (resolve(e, ctx, ref, out, err) < 0)
 		return -1;
@@ -525,9 +517,9 @@ static bool known_live(void *ud, const char *sandbox_id)
 	return live;
 }
 
-int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
-		    const nx_list_filter *filter, nx_sandbox_array *out,
-		    nx_error *err)
+static int local_list(nx_engine *e, const nx_context *ctx,
+		      const nx_list_filter *filter, nx_sandbox_array *out,
+		      nx_error *err)
 {
 	nx_error perr;
 	nx_store_filter f = {
@@ -539,10 +531,10 @@ int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
 
 	if (!ctx->admin) {
 		if (strcmp(f.user_id, ctx->user_id) != 0)
-			return nx_fail(err, NX_E_USAGE,
+			return nx_fail(err, NX_E_FORBIDDEN,
 				       "listing another user's sandboxes is for admins only");
 		if (f.tenant_id && strcmp(f.tenant_id, ctx->tenant_id) != 0)
-			return nx_fail(err, NX_E_USAGE,
+			return nx_fail(err, NX_E_FORBIDDEN,
 				       "listing another tenant's sandboxes is for admins only");
 		f.tenant_id = ctx->tenant_id;
 	}
@@ -560,8 +552,8 @@ int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
 	return 0;
 }
 
-int nx_sandbox_pause(nx_engine *e, const nx_context *ctx, const char *ref,
-		     nx_sandbox *out, nx_error *err)
+static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
+		       nx_sandbox *out, nx_error *err)
 {
 	nx_sandbox sb = { 0 };
 
@@ -597,8 +589,8 @@ fail:
 	return -1;
 }
 
-int nx_sandbox_resume(nx_engine *e, const nx_context *ctx, const char *ref,
-		      nx_sandbox *out, nx_error *err)
+static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
+		        nx_sandbox *out, nx_error *err)
 {
 	nx_sandbox sb = { 0 };
 
@@ -631,8 +623,8 @@ fail:
 
 /* Stopping a stopped sandbox succeeds and changes nothing, so cleanup
  * code ("finally: stop") never fails on a sandbox that expired. */
-int nx_sandbox_stop(nx_engine *e, const nx_context *ctx, const char *ref,
-		    nx_sandbox *out, nx_error *err)
+static int local_stop(nx_engine *e, const nx_context *ctx, const char *ref,
+		      nx_sandbox *out, nx_error *err)
 {
 	nx_sandbox sb = { 0 };
 	nx_status was;
@@ -655,4 +647,64 @@ int nx_sandbox_stop(nx_engine *e, const nx_context *ctx, const char *ref,
 fail:
 	nx_sandbox_clear(&sb);
 	return -1;
+}
+
+/* ---- local or remote ------------------------------------------------- */
+
+int nx_sandbox_create(nx_engine *e, const nx_context *ctx,
+		      const nx_create_opts *opts, nx_sandbox *out,
+		      nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_create(e->remote, opts, out, err);
+	return local_create(e, ctx, opts, out, err);
+}
+
+int nx_sandbox_run(nx_engine *e, const nx_context *ctx, const char *ref,
+		   const nx_run_opts *opts, nx_run_result *out, nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_run(e->remote, ref, opts, out, err);
+	return local_run(e, ctx, ref, opts, out, err);
+}
+
+int nx_sandbox_list(nx_engine *e, const nx_context *ctx,
+		    const nx_list_filter *filter, nx_sandbox_array *out,
+		    nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_list(e->remote, filter, out, err);
+	return local_list(e, ctx, filter, out, err);
+}
+
+int nx_sandbox_status(nx_engine *e, const nx_context *ctx, const char *ref,
+		      bool verify, nx_sandbox *out, nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_status(e->remote, ref, verify, out, err);
+	return local_status(e, ctx, ref, verify, out, err);
+}
+
+int nx_sandbox_pause(nx_engine *e, const nx_context *ctx, const char *ref,
+		     nx_sandbox *out, nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_action(e->remote, ref, "pause", out, err);
+	return local_pause(e, ctx, ref, out, err);
+}
+
+int nx_sandbox_resume(nx_engine *e, const nx_context *ctx, const char *ref,
+		      nx_sandbox *out, nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_action(e->remote, ref, "resume", out, err);
+	return local_resume(e, ctx, ref, out, err);
+}
+
+int nx_sandbox_stop(nx_engine *e, const nx_context *ctx, const char *ref,
+		    nx_sandbox *out, nx_error *err)
+{
+	if (e->remote)
+		return nx_remote_action(e->remote, ref, "stop", out, err);
+	return local_stop(e, ctx, ref, out, err);
 }

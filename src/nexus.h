@@ -35,6 +35,8 @@ typedef enum nx_errkind {
 	NX_E_STORE,        /* the state database failed */
 	NX_E_PROTOCOL,     /* a peer sent bytes we do not accept */
 	NX_E_SYSTEM,       /* a system call failed */
+	NX_E_AUTH,         /* no API key, or an unknown or revoked one */
+	NX_E_FORBIDDEN,    /* the caller may not do this (admins only) */
 } nx_errkind;
 
 #define NX_ERROR_MAX 1024
@@ -140,6 +142,11 @@ typedef struct nx_engine nx_engine;
 
 typedef struct nx_engine_opts {
 	const char *data_dir;       /* NULL: $NEXUS_DATA_DIR or the default */
+	/* A nexus serve to send every sandbox call to (docs/api.md), with
+	 * its API key; NULL: this machine's engine.  Keys and the reaper
+	 * are local only. */
+	const char *url;
+	const char *api_key;
 } nx_engine_opts;
 
 NX_API int nx_engine_open(nx_engine **out, const nx_engine_opts *opts,
@@ -192,6 +199,49 @@ NX_API char *nx_json_sandbox(const nx_sandbox *sb, nx_shape shape,
 NX_API char *nx_json_sandbox_list(const nx_sandbox_array *list, int64_t now,
 				  bool pretty);
 NX_API char *nx_json_run_result(const nx_run_result *res, bool pretty);
+
+/* ---- API keys (nexus serve) ------------------------------------------- */
+
+#define NX_KEY_ID_LEN 12
+
+/* A key as stored: never the key itself, only its SHA-256. */
+typedef struct nx_key_info {
+	char key_id[NX_KEY_ID_LEN + 1];
+	char *user_id;
+	char *tenant_id;
+	char *agent_id;       /* NULL when none */
+	bool admin;
+	int64_t created_at;
+	int64_t revoked_at;   /* 0 while valid */
+} nx_key_info;
+
+typedef struct nx_key_info_array {
+	nx_key_info *items;
+	size_t count;
+} nx_key_info_array;
+
+/* Make a key for user (tenant NULL: "default"); *key (malloc'd) is the
+ * only copy of it there will ever be. */
+NX_API int nx_key_create(nx_engine *e, const char *user_id,
+			 const char *tenant_id, const char *agent_id,
+			 bool admin, char **key, nx_key_info *out,
+			 nx_error *err);
+NX_API int nx_key_list(nx_engine *e, nx_key_info_array *out, nx_error *err);
+/* Revoke by key id; revoking a revoked key succeeds. */
+NX_API int nx_key_revoke(nx_engine *e, const char *key_id, nx_key_info *out,
+			 nx_error *err);
+/* How many keys the store holds, revoked ones included. */
+NX_API int nx_key_count(nx_engine *e, int *count, nx_error *err);
+/* Who holds this key: NX_E_AUTH when it is malformed, unknown or
+ * revoked (one message for all three). */
+NX_API int nx_key_authenticate(nx_engine *e, const char *key,
+			       nx_key_info *out, nx_error *err);
+NX_API void nx_key_info_clear(nx_key_info *k);
+NX_API void nx_key_info_array_clear(nx_key_info_array *list);
+
+/* Stop every sandbox whose TTL has passed (what every call does first;
+ * a server calls it on a clock). */
+NX_API int nx_engine_reap(nx_engine *e, nx_error *err);
 
 /* expires_at of a record: 0 (null) unless active. */
 NX_API int64_t nx_sandbox_expires_at(const nx_sandbox *sb);

@@ -1,8 +1,9 @@
-/* record.c - sandbox records: freeing them, and writing them as the JSON
- * shapes of the CLI contract. */
+/* record.c - sandbox records: freeing them, writing them as the JSON
+ * shapes of the CLI contract, and reading those shapes back. */
+#include <stdint.h>
 #include <string.h>
 
-#include "util.h"
+#include "remote.h"
 
 void nx_sandbox_clear(nx_sandbox *sb)
 {
@@ -199,4 +200,135 @@ void nx_run_result_clear(nx_run_result *res)
 	free(res->stdout_data);
 	free(res->stderr_data);
 	memset(res, 0, sizeof *res);
+}
+
+/* ---- reading records back (remote mode) ------------------------------- */
+
+#define MAX_FIELD_LEN 256
+
+static int malformed(nx_error *err, const char *field)
+{
+	return nx_fail(err, NX_E_PROTOCOL,
+		       "the nexus server sent a sandbox record with a bad '%s'",
+		       field);
+}
+
+/* The member key of o: absent or null gives *out NULL when nullable. */
+static int member_of(json_object *o, const char *key, json_type type,
+		     bool nullable, json_object **out, nx_error *err)
+{
+	json_object *v = NULL;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return nullable ? 0 : malformed(err, key);
+	if (!json_object_is_type(v, type))
+		return malformed(err, key);
+	*out = v;
+	return 0;
+}
+
+static int text_field(json_object *o, const char *key, bool nullable,
+		      char **out, nx_error *err)
+{
+	json_object *v;
+
+	if (member_of(o, key, json_type_string, nullable, &v, err) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	if (!nx_is_clean_text(json_object_get_string(v), MAX_FIELD_LEN))
+		return malformed(err, key);
+	*out = nx_xstrdup(json_object_get_string(v));
+	return 0;
+}
+
+static int time_field(json_object *o, const char *key, int64_t *out,
+		      bool *present, nx_error *err)
+{
+	json_object *v;
+
+	if (member_of(o, key, json_type_string, true, &v, err) < 0)
+		return -1;
+	if (present)
+		*present = json_object_object_get_ex(o, key, NULL);
+	if (v && nx_parse_time(json_object_get_string(v), out) < 0)
+		return malformed(err, key);
+	return 0;
+}
+
+static int status_field(json_object *o, nx_status *out, nx_error *err)
+{
+	json_object *v;
+	const char *s;
+	int i;
+
+	if (member_of(o, "status", json_type_string, false, &v, err) < 0)
+		return -1;
+	s = json_object_get_string(v);
+	for (i = NX_STATUS_ACTIVE; i <= NX_STATUS_STOPPED; i++)
+		if (strcmp(s, nx_status_name((nx_status)i)) == 0) {
+			*out = (nx_status)i;
+			return 0;
+		}
+	return malformed(err, "status");
+}
+
+static int fill_record(json_object *o, nx_sandbox *sb, nx_error *err)
+{
+	json_object *id, *ttl, *verified;
+	int64_t expires = 0;
+	bool has_last_active = false;
+
+	if (member_of(o, "sandbox_id", json_type_string, false, &id, err) < 0)
+		return -1;
+	if (!nx_is_sandbox_id(json_object_get_string(id)))
+		return malformed(err, "sandbox_id");
+	memcpy(sb->sandbox_id, json_object_get_string(id), NX_ID_LEN + 1);
+	if (text_field(o, "name", false, &sb->name, err) < 0 ||
+	    text_field(o, "user_id", true, &sb->user_id, err) < 0 ||
+	    text_field(o, "agent_id", true, &sb->agent_id, err) < 0 ||
+	    text_field(o, "tenant_id", true, &sb->tenant_id, err) < 0 ||
+	    text_field(o, "provider", true, &sb->provider, err) < 0 ||
+	    text_field(o, "template_id", true, &sb->template_id, err) < 0 ||
+	    text_field(o, "provider_status", true, &sb->provider_status, err) < 0 ||
+	    status_field(o, &sb->status, err) < 0 ||
+	    time_field(o, "created_at", &sb->created_at, NULL, err) < 0 ||
+	    time_field(o, "last_active_at", &sb->last_active_at,
+		       &has_last_active, err) < 0 ||
+	    time_field(o, "paused_at", &sb->paused_at, NULL, err) < 0 ||
+	    time_field(o, "stopped_at", &sb->stopped_at, NULL, err) < 0 ||
+	    time_field(o, "expires_at", &expires, NULL, err) < 0 ||
+	    member_of(o, "ttl_minutes", json_type_int, true, &ttl, err) < 0 ||
+	    member_of(o, "verified", json_type_boolean, true, &verified, err) < 0)
+		return -1;
+	if (ttl) {
+		if (json_object_get_int64(ttl) < 1 ||
+		    json_object_get_int64(ttl) > INT32_MAX)
+			return malformed(err, "ttl_minutes");
+		sb->ttl_minutes = (int)json_object_get_int64(ttl);
+	}
+	if (verified) {
+		sb->verify_done = true;
+		sb->verified = json_object_get_boolean(verified);
+	}
+	/* The list, pause and stop shapes carry expires_at but not
+	 * last_active_at (nor, for pause and stop, the TTL): give the record
+	 * the last_active_at that makes nx_sandbox_expires_at say the same. */
+	if (!has_last_active && expires)
+		sb->last_active_at = expires - (int64_t)sb->ttl_minutes * 60 * 1000000;
+	return 0;
+}
+
+int nx_sandbox_from_json(json_object *o, nx_sandbox *out, nx_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!json_object_is_type(o, json_type_object))
+		return nx_fail(err, NX_E_PROTOCOL,
+			       "the nexus server sent a sandbox record that is not an object");
+	if (fill_record(o, out, err) < 0) {
+		nx_sandbox_clear(out);
+		return -1;
+	}
+	return 0;
 }

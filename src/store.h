@@ -14,6 +14,9 @@
 
 typedef struct nx_store nx_store;
 
+/* The engine's store, for the parts of libnexus beside the engine (keys). */
+NX_HIDDEN nx_store *nx_engine_store(nx_engine *e);
+
 /* Open (creating) the database at path; mode 0600, parent dir made 0700. */
 NX_HIDDEN int nx_store_open(const char *path, nx_store **out, nx_error *err);
 NX_HIDDEN void nx_store_close(nx_store *s);
@@ -59,5 +62,22 @@ NX_HIDDEN int nx_store_list_expired(nx_store *s, int64_t now,
  * *changed tells whether it was. */
 NX_HIDDEN int nx_store_update(nx_store *s, const nx_sandbox *sb,
 			      nx_status expect, bool *changed, nx_error *err);
+
+/* ---- API keys ---- */
+
+#define NX_KEY_HASH_LEN 64 /* SHA-256, lowercase hex */
+
+NX_HIDDEN int nx_store_key_insert(nx_store *s, const nx_key_info *k,
+				  const char *hash, nx_error *err);
+/* hash may be NULL when not wanted. */
+NX_HIDDEN int nx_store_key_get(nx_store *s, const char *key_id,
+			       nx_key_info *out, char hash[NX_KEY_HASH_LEN + 1],
+			       bool *found, nx_error *err);
+NX_HIDDEN int nx_store_key_list(nx_store *s, nx_key_info_array *out,
+				nx_error *err);
+/* Mark revoked at now, unless it already is. */
+NX_HIDDEN int nx_store_key_revoke(nx_store *s, const char *key_id,
+				  int64_t now, nx_error *err);
+NX_HIDDEN int nx_store_key_count(nx_store *s, int *count, nx_error *err);
 
 #endif

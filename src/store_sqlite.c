@@ -73,6 +73,20 @@ static const struct migration {
 	  " coalesce(busy_until, 0)))"
 	  " WHERE status = 'active';"
 	  "PRAGMA user_version = 1;" },
+	{ 2,
+	  /* API keys of nexus serve: the SHA-256 of each key, never the
+	   * key; key_id is the key's public part, how it is named. */
+	  "CREATE TABLE api_keys ("
+	  " key_id TEXT PRIMARY KEY NOT NULL,"
+	  " key_hash TEXT NOT NULL,"
+	  " user_id TEXT NOT NULL,"
+	  " tenant_id TEXT NOT NULL,"
+	  " agent_id TEXT,"
+	  " admin INTEGER NOT NULL CHECK (admin IN (0, 1)),"
+	  " created_at INTEGER NOT NULL,"
+	  " revoked_at INTEGER"
+	  ");"
+	  "PRAGMA user_version = 2;" },
 };
 
 #define SCHEMA_VERSION (migrations[NX_ARRAY_LEN(migrations) - 1].version)
@@ -105,6 +119,8 @@ enum column {
 	"max(last_active_at + ttl_minutes * 60000000, coalesce(busy_until, 0))"
 
 #define SELECT_ALL "SELECT " COLUMNS " FROM sandboxes"
+#define KEY_COLUMNS                                                         \
+	"key_id, user_id, tenant_id, agent_id, admin, created_at, revoked_at"
 #define OLDEST_FIRST " ORDER BY created_at, sandbox_id"
 
 /* Every statement there is; prepared on first use and kept. */
@@ -114,6 +130,11 @@ enum stmt_id {
 	ST_FIND_BY_NAME,
 	ST_EXPIRED,
 	ST_UPDATE,
+	ST_KEY_INSERT,
+	ST_KEY_GET,
+	ST_KEY_LIST,
+	ST_KEY_REVOKE,
+	ST_KEY_COUNT,
 	ST_LIST, /* eight of them, one per combination of filters */
 	ST_COUNT = ST_LIST + 8,
 };
@@ -136,6 +157,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		      " paused_at = ?3, stopped_at = ?4, busy_until = ?5,"
 		      " provider_status = ?6"
 		      " WHERE sandbox_id = ?7 AND status = ?8",
+	[ST_KEY_INSERT] = "INSERT INTO api_keys (" KEY_COLUMNS ", key_hash)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_KEY_GET] = "SELECT " KEY_COLUMNS ", key_hash FROM api_keys"
+		       " WHERE key_id = ?1",
+	[ST_KEY_LIST] = "SELECT " KEY_COLUMNS ", key_hash FROM api_keys"
+			" ORDER BY created_at, key_id",
+	[ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2"
+			  " WHERE key_id = ?1 AND revoked_at IS NULL",
+	[ST_KEY_COUNT] = "SELECT count(*) FROM api_keys",
 	/* Separate texts rather than "(?1 IS NULL OR user_id = ?1)", which
 	 * would keep SQLite from using the indexes. */
 	[ST_LIST] = SELECT_ALL OLDEST_FIRST,
@@ -983,5 +1013,158 @@ int nx_store_update(nx_store *s, const nx_sandbox *sb, nx_status expect,
 	if (write_one(s, st, &rc, &changes, err) < 0)
 		return -1;
 	*changed = changes > 0;
+	return 0;
+}
+
+/* ---- API keys ----------------------------------------------------------- */
+
+static int bad_key_row(nx_store *s, nx_error *err)
+{
+	return nx_fail(err, NX_E_STORE,
+		       "the state database '%s' is damaged: an API key row is "
+		       "malformed; " DAMAGED_HINT, s->path);
+}
+
+static char *dup_column(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? nx_xstrdup((const char *)t) : NULL;
+}
+
+/* One row of KEY_COLUMNS, key_hash, into out and hash. */
+static int read_key_row(nx_store *s, sqlite3_stmt *st, nx_key_info *out,
+			char hash[NX_KEY_HASH_LEN + 1], nx_error *err)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+	const unsigned char *h = sqlite3_column_text(st, 7);
+
+	memset(out, 0, sizeof *out);
+	if (!id || strlen((const char *)id) != NX_KEY_ID_LEN || !h ||
+	    strlen((const char *)h) != NX_KEY_HASH_LEN ||
+	    sqlite3_column_type(st, 1) != SQLITE_TEXT ||
+	    sqlite3_column_type(st, 2) != SQLITE_TEXT)
+		return bad_key_row(s, err);
+	memcpy(out->key_id, id, NX_KEY_ID_LEN + 1);
+	if (hash)
+		memcpy(hash, h, NX_KEY_HASH_LEN + 1);
+	out->user_id = dup_column(st, 1);
+	out->tenant_id = dup_column(st, 2);
+	out->agent_id = dup_column(st, 3);
+	out->admin = sqlite3_column_int(st, 4) != 0;
+	out->created_at = sqlite3_column_int64(st, 5);
+	out->revoked_at = sqlite3_column_int64(st, 6);
+	return 0;
+}
+
+int nx_store_key_insert(nx_store *s, const nx_key_info *k, const char *hash,
+			nx_error *err)
+{
+	cleanup_reset sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, ST_KEY_INSERT, &st, err) < 0)
+		return -1;
+	rc = bind_text(st, 1, k->key_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, k->user_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, k->tenant_id);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 4, k->agent_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 5, k->admin);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, k->created_at);
+	if (rc == SQLITE_OK)
+		rc = bind_time(st, 7, k->revoked_at);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 8, hash);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "write", err);
+	return write_one(s, st, &rc, NULL, err);
+}
+
+int nx_store_key_get(nx_store *s, const char *key_id, nx_key_info *out,
+		     char hash[NX_KEY_HASH_LEN + 1], bool *found,
+		     nx_error *err)
+{
+	cleanup_reset sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = false;
+	memset(out, 0, sizeof *out);
+	if (prepare(s, ST_KEY_GET, &st, err) < 0)
+		return -1;
+	rc = bind_text(st, 1, key_id);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "read", err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(s, rc, "read", err);
+	if (read_key_row(s, st, out, hash, err) < 0)
+		return -1;
+	*found = true;
+	return 0;
+}
+
+int nx_store_key_list(nx_store *s, nx_key_info_array *out, nx_error *err)
+{
+	cleanup_reset sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc;
+
+	out->items = NULL;
+	out->count = 0;
+	if (prepare(s, ST_KEY_LIST, &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->count == cap) {
+			cap = cap ? cap * 2 : 8;
+			out->items = nx_xrealloc(out->items,
+						 cap * sizeof *out->items);
+		}
+		if (read_key_row(s, st, &out->items[out->count], NULL, err) < 0) {
+			nx_key_info_array_clear(out);
+			return -1;
+		}
+		out->count++;
+	}
+	if (rc != SQLITE_DONE) {
+		nx_key_info_array_clear(out);
+		return store_fail(s, rc, "read", err);
+	}
+	return 0;
+}
+
+int nx_store_key_revoke(nx_store *s, const char *key_id, int64_t now,
+			nx_error *err)
+{
+	cleanup_reset sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, ST_KEY_REVOKE, &st, err) < 0)
+		return -1;
+	rc = bind_text(st, 1, key_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, now);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "write", err);
+	return write_one(s, st, &rc, NULL, err);
+}
+
+int nx_store_key_count(nx_store *s, int *count, nx_error *err)
+{
+	cleanup_reset sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s, ST_KEY_COUNT, &st, err) < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s, rc, "read", err);
+	*count = sqlite3_column_int(st, 0);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -111,6 +112,29 @@ void nx_format_time(int64_t us, char out[NX_TIME_LEN])
 	if (!gmtime_r(&secs, &tm) ||
 	    strftime(out, NX_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		snprintf(out, NX_TIME_LEN, "1970-01-01T00:00:00");
+}
+
+int nx_parse_time(const char *s, int64_t *out)
+{
+	char again[NX_TIME_LEN];
+	struct tm tm = { 0 };
+	int n = 0;
+	time_t t;
+
+	if (!s || strlen(s) != NX_TIME_LEN - 1 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != NX_TIME_LEN - 1)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || t < 0)
+		return -1;
+	*out = (int64_t)t * 1000000;
+	/* Only what nx_format_time writes: no 31 February, no 24:00. */
+	nx_format_time(*out, again);
+	return strcmp(again, s) == 0 ? 0 : -1;
 }
 
 int nx_parse_int(const char *s, long min, long max, long *out)
@@ -267,4 +291,62 @@ int nx_read_file(const char *path, size_t max, char **out, size_t *out_len,
 		return nx_fail(err, NX_E_USAGE,
 			       "cannot read '%s': it is a directory", path);
 	return read_fd(fd, path, max, out, out_len, err);
+}
+
+void nx_random_bytes(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = getrandom(p + got, len - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* No entropy source at all: nothing sane to do. */
+			perror("getrandom");
+			abort();
+		}
+		got += (size_t)n;
+	}
+}
+
+void nx_random_id(char *out, size_t len)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char byte;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		/* 252 is the largest multiple of 36 below 256: reject above
+		 * it so every character is equally likely. */
+		do
+			nx_random_bytes(&byte, 1);
+		while (byte >= 252);
+		out[i] = alphabet[byte % 36];
+	}
+	out[len] = '\0';
+}
+
+/* Percent-encode everything but RFC 3986 unreserved bytes and keep. */
+char *nx_url_encode(const char *s, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = nx_xmalloc(strlen(s) * 3 + 1), *o = out;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~' || (keep && strchr(keep, *p))) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
 }

@@ -96,8 +96,21 @@ NX_HIDDEN long nx_ms_left(int64_t deadline_us);
 #define NX_TIME_LEN 20 /* "YYYY-MM-DDTHH:MM:SS" and NUL */
 /* Format UTC as the contract does ("2025-11-03T01:03:40"). */
 NX_HIDDEN void nx_format_time(int64_t us, char out[NX_TIME_LEN]);
+/* The inverse, for exactly that format; -1 on anything else. */
+NX_HIDDEN int nx_parse_time(const char *s, int64_t *out);
+
+/* ---- randomness -------------------------------------------------------- */
+
+/* Fill buf from the kernel's CSPRNG; aborts when there is none at all. */
+NX_HIDDEN void nx_random_bytes(void *buf, size_t len);
+/* len uniformly random characters of [a-z0-9], then a NUL. */
+NX_HIDDEN void nx_random_id(char *out, size_t len);
 
 /* ---- parsing ----------------------------------------------------------- */
+
+/* Percent-encode everything but RFC 3986 unreserved bytes and the bytes
+ * of keep (may be NULL); malloc'd. */
+NX_HIDDEN char *nx_url_encode(const char *s, const char *keep);
 
 /* Parse a whole decimal integer in [min, max]; -1 on anything else. */
 NX_HIDDEN int nx_parse_int(const char *s, long min, long max, long *out);

@@ -38,7 +38,11 @@ int cli_one_operand(cli *c, int argc, char **argv, const char *what,
 int cli_no_operands(cli *c, int argc, char **argv, nx_error *err);
 int cli_parse_number(const char *option, const char *value, long min,
 		     long max, const char *unit, long *out, nx_error *err);
+/* The engine the sandbox commands use: the server at NEXUS_URL (with
+ * NEXUS_API_KEY) when it is set, else this machine's. */
 int cli_engine(cli *c, nx_engine **out, nx_error *err);
+/* Always this machine's engine (admin commands, serve). */
+int cli_local_engine(cli *c, nx_engine **out, nx_error *err);
 
 /* pause, resume and stop: SANDBOX [--json], one engine call, one report. */
 typedef int (*cli_action)(nx_engine *e, const nx_context *ctx,
@@ -68,5 +72,7 @@ int cmd_resume(cli *c, int argc, char **argv, nx_error *err);
 int cmd_stop(cli *c, int argc, char **argv, nx_error *err);
 int cmd_runtime_build(cli *c, int argc, char **argv, nx_error *err);
 int cmd_runtime_list(cli *c, int argc, char **argv, nx_error *err);
+int cmd_serve(cli *c, int argc, char **argv, nx_error *err);
+int cmd_admin_key(cli *c, int argc, char **argv, nx_error *err);
 
 #endif

@@ -21,7 +21,21 @@ static const struct command {
 	{ "runtime", "build", cmd_runtime_build,
 	  "build runtime images from a Debian mirror" },
 	{ "runtime", "list", cmd_runtime_list, "list built runtime images" },
+	{ "serve", NULL, cmd_serve, "serve the sandboxes over HTTP" },
+	{ "admin", "key", cmd_admin_key,
+	  "create, list and revoke API keys of nexus serve" },
 };
+
+/* "sandbox create", or "serve" for a command that is a group of its own. */
+static const char *command_name(const struct command *cmd)
+{
+	static char buf[64];
+
+	if (!cmd->name)
+		return cmd->group;
+	snprintf(buf, sizeof buf, "%s %s", cmd->group, cmd->name);
+	return buf;
+}
 
 static void print_commands(FILE *out, const char *group)
 {
@@ -29,8 +43,8 @@ static void print_commands(FILE *out, const char *group)
 
 	for (i = 0; i < NX_ARRAY_LEN(commands); i++)
 		if (!group || strcmp(commands[i].group, group) == 0)
-			fprintf(out, "  nexus %s %-8s %s\n", commands[i].group,
-				commands[i].name, commands[i].summary);
+			fprintf(out, "  nexus %-16s %s\n", command_name(&commands[i]),
+				commands[i].summary);
 }
 
 static int usage(FILE *out, const char *group)
@@ -61,7 +75,8 @@ static const struct command *find(const char *group, const char *name)
 
 	for (i = 0; i < NX_ARRAY_LEN(commands); i++)
 		if (strcmp(commands[i].group, group) == 0 &&
-		    strcmp(commands[i].name, name) == 0)
+		    (!commands[i].name || !name ||
+		     strcmp(commands[i].name, name) == 0))
 			return &commands[i];
 	return NULL;
 }
@@ -96,27 +111,27 @@ static int dispatch(int argc, char **argv, const struct command **cmd_out,
 		return nx_fail(err, NX_E_USAGE,
 			       "unknown command '%s' (see 'nexus --help')",
 			       argv[1]);
-	if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
-	    strcmp(argv[2], "-h") == 0)
-		return usage(argc < 3 ? stderr : stdout, argv[1]);
-	cmd = find(argv[1], argv[2]);
-	if (!cmd)
-		return nx_fail(err, NX_E_USAGE,
-			       "unknown command '%s %s' (see 'nexus %s --help')",
-			       argv[1], argv[2], argv[1]);
+	/* A command that is a group of its own (serve) takes its options
+	 * right after its name. */
+	cmd = find(argv[1], NULL);
+	if (cmd && cmd->name) {
+		if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
+		    strcmp(argv[2], "-h") == 0)
+			return usage(argc < 3 ? stderr : stdout, argv[1]);
+		cmd = find(argv[1], argv[2]);
+		if (!cmd)
+			return nx_fail(err, NX_E_USAGE,
+				       "unknown command '%s %s' (see 'nexus %s --help')",
+				       argv[1], argv[2], argv[1]);
+	}
 	*cmd_out = cmd;
-	/* Running locally when the user asked for a server would put their
-	 * sandboxes somewhere they did not mean. */
-	if (strcmp(cmd->group, "sandbox") == 0 && getenv("NEXUS_URL") &&
-	    *getenv("NEXUS_URL"))
-		return nx_fail(err, NX_E_USAGE,
-			       "NEXUS_URL is set, but this nexus has no remote mode; unset it to use the local Docker engine");
-	name = nx_xasprintf("nexus %s %s", cmd->group, cmd->name);
+	name = nx_xasprintf("nexus %s", command_name(cmd));
 	c.command = name;
 	c.ctx.admin = true; /* local mode: the store is the user's own */
 	nx_context_default(&c.ctx);
 	optind = 0;
-	status = cmd->run(&c, argc - 2, argv + 2, err);
+	status = cmd->name ? cmd->run(&c, argc - 2, argv + 2, err) :
+			     cmd->run(&c, argc - 1, argv + 1, err);
 	nx_engine_close(c.engine);
 	return status;
 }

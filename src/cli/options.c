@@ -75,6 +75,19 @@ int cli_parse_number(const char *option, const char *value, long min,
 
 int cli_engine(cli *c, nx_engine **out, nx_error *err)
 {
+	nx_engine_opts opts = { .url = getenv("NEXUS_URL"),
+				.api_key = getenv("NEXUS_API_KEY") };
+
+	if (opts.url && !*opts.url)
+		opts.url = NULL;
+	if (!c->engine && nx_engine_open(&c->engine, &opts, err) < 0)
+		return -1;
+	*out = c->engine;
+	return 0;
+}
+
+int cli_local_engine(cli *c, nx_engine **out, nx_error *err)
+{
 	if (!c->engine && nx_engine_open(&c->engine, NULL, err) < 0)
 		return -1;
 	*out = c->engine;

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "../buf.h"
-#include "curl_api.h"
+#include "../curl_api.h"
 #include "docker.h"
 
 #define USER_AGENT "nexus/" PACKAGE_VERSION
@@ -99,28 +99,6 @@ static struct curl_slist *xslist_append(struct curl_slist *l, const char *s)
 }
 
 /* ---- small helpers --------------------------------------------------- */
-
-/* Percent-encode everything but RFC 3986 unreserved bytes and keep. */
-static char *url_encode(const char *s, const char *keep)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = nx_xmalloc(strlen(s) * 3 + 1), *o = out;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == '~' || (keep && strchr(keep, *p))) {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
 
 /* Copy untrusted text into one bounded line: control characters become
  * spaces, a cut never splits a UTF-8 sequence, and raw (non-JSON) bytes
@@ -289,7 +267,7 @@ static char *arg_path(const char *prefix, const char *arg, const char *keep,
 
 	if (check_path_arg(arg, what, err) < 0)
 		return NULL;
-	enc = url_encode(arg, keep);
+	enc = nx_url_encode(arg, keep);
 	return nx_xasprintf("%s%s%s", prefix, enc, suffix);
 }
 
@@ -452,10 +430,8 @@ void nx_docker_free(nx_docker *d)
 {
 	if (!d)
 		return;
-	if (d->curl) {
+	if (d->curl)
 		nx_curl.easy_cleanup(d->curl);
-		nx_curl.global_cleanup();
-	}
 	free(d->socket);
 	free(d);
 }
@@ -467,13 +443,9 @@ static int curl_ready(nx_docker *d, nx_error *err)
 		return 0;
 	if (nx_curl_load(err) < 0)
 		return -1;
-	if (nx_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
 	d->curl = nx_curl.easy_init();
-	if (!d->curl) {
-		nx_curl.global_cleanup();
+	if (!d->curl)
 		return nx_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
-	}
 	return 0;
 }
 
@@ -709,7 +681,7 @@ int nx_docker_container_create(nx_docker *d, const char *name,
 			       json_object *config, char **id_out,
 			       nx_error *err)
 {
-	cleanup_free char *enc = name ? url_encode(name, NULL) : NULL;
+	cleanup_free char *enc = name ? nx_url_encode(name, NULL) : NULL;
 	cleanup_free char *path = name ?
 		nx_xasprintf("/containers/create?name=%s", enc) :
 		nx_xstrdup("/containers/create");
@@ -874,7 +846,7 @@ static char *filter_query(const char *key, const char *value)
 
 	json_object_array_add(list, json_object_new_string(value));
 	json_object_object_add(f, key, list);
-	return url_encode(json_object_to_json_string_ext(
+	return nx_url_encode(json_object_to_json_string_ext(
 				  f, JSON_C_TO_STRING_PLAIN |
 					     JSON_C_TO_STRING_NOSLASHESCAPE),
 			  NULL);
@@ -1142,8 +1114,8 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 			   nx_error *err)
 {
 	cleanup_slist struct curl_slist *headers = NULL;
-	cleanup_free char *erepo = url_encode(repo, "/");
-	cleanup_free char *etag = url_encode(tag, NULL);
+	cleanup_free char *erepo = nx_url_encode(repo, "/");
+	cleanup_free char *etag = nx_url_encode(tag, NULL);
 	cleanup_free char *path = NULL, *url = NULL;
 	cleanup_reply struct reply r = { 0 };
 	struct import_src src = { tar_fd, 0, 0, progress, userdata };
@@ -1162,7 +1134,7 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 	nx_buf_append(&p, "&tag=", 5);
 	nx_buf_append(&p, etag, strlen(etag));
 	for (i = 0; changes && changes[i]; i++) {
-		cleanup_free char *c = url_encode(changes[i], NULL);
+		cleanup_free char *c = nx_url_encode(changes[i], NULL);
 
 		nx_buf_append(&p, "&changes=", 9);
 		nx_buf_append(&p, c, strlen(c));
@@ -1243,7 +1215,7 @@ static int exec_create(nx_docker *d, const nx_docker_exec_req *req,
 		       char **id_out, nx_error *err)
 {
 	cleanup_json json_object *body = json_object_new_object();
-	cleanup_free char *enc = url_encode(req->container, NULL);
+	cleanup_free char *enc = nx_url_encode(req->container, NULL);
 	cleanup_free char *path = nx_xasprintf("/containers/%s/exec", enc);
 	struct request q = { "POST", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
@@ -1475,7 +1447,7 @@ static int exec_start(nx_docker *d, struct hijack *hj, const char *exec_id,
 		      nx_mux_parser *mux, nx_error *err)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
-	cleanup_free char *enc = url_encode(exec_id, NULL);
+	cleanup_free char *enc = nx_url_encode(exec_id, NULL);
 	cleanup_free char *request = nx_xasprintf(
 		"POST /v%s/exec/%s/start HTTP/1.1\r\n"
 		"Host: docker\r\n"
@@ -1613,7 +1585,7 @@ static int exec_exit_code(nx_docker *d, const char *exec_id,
 			  int64_t deadline_us, int *exit_code, nx_error *err)
 {
 	static const char what[] = "exec state";
-	cleanup_free char *enc = url_encode(exec_id, NULL);
+	cleanup_free char *enc = nx_url_encode(exec_id, NULL);
 	cleanup_free char *path = nx_xasprintf("/exec/%s/json", enc);
 	struct request q = { "GET", path, false, NULL, 0 };
 	struct timespec gap = { 0, EXEC_INSPECT_PAUSE_MS * 1000000L };

@@ -14,11 +14,10 @@
 
 #include <curl/curl.h>
 
-#include "../util.h"
+#include "util.h"
 
 typedef struct nx_curl_api {
 	CURLcode (*global_init)(long flags);
-	void (*global_cleanup)(void);
 	CURL *(*easy_init)(void);
 	void (*easy_cleanup)(CURL *h);
 	void (*easy_reset)(CURL *h);
@@ -35,8 +34,8 @@ typedef struct nx_curl_api {
 /* Valid once nx_curl_load has succeeded. */
 NX_HIDDEN extern nx_curl_api nx_curl;
 
-/* Load libcurl (once per process; it is never unloaded).  Returns 0, or
- * -1 with NX_E_SYSTEM in err. */
+/* Load and initialise libcurl, once per process from any thread; it is
+ * never unloaded.  Returns 0, or -1 with NX_E_SYSTEM in err. */
 NX_HIDDEN int nx_curl_load(nx_error *err);
 
 #endif
