@@ -411,7 +411,8 @@ static int local_run(nx_engine *e, const nx_context *ctx, const char *ref,
 		.timeout_seconds = opts->timeout_seconds ?
 					   opts->timeout_seconds :
 					   DEFAULT_TIMEOUT_SECONDS,
-		.max_output = opts->max_output,
+		.max_output = opts->max_output ? opts->max_output :
+						 NX_DEFAULT_MAX_OUTPUT,
 		.on_output = opts->on_output,
 		.userdata = opts->userdata,
 	};

@@ -115,12 +115,15 @@ typedef enum nx_stream { NX_STREAM_STDOUT = 1, NX_STREAM_STDERR = 2 } nx_stream;
 typedef void (*nx_output_fn)(void *userdata, nx_stream stream,
 			     const char *data, size_t len);
 
+#define NX_DEFAULT_MAX_OUTPUT ((size_t)10 << 20)
+
 typedef struct nx_run_opts {
 	const char *language;       /* python, javascript, bash */
 	const char *code;
 	size_t code_len;
 	int timeout_seconds;        /* 0 means the default (30) */
-	size_t max_output;          /* bytes kept per stream; 0 means default */
+	size_t max_output;          /* bytes kept per stream; 0 means
+				     * NX_DEFAULT_MAX_OUTPUT */
 	nx_output_fn on_output;
 	void *userdata;
 } nx_run_opts;

@@ -404,7 +404,7 @@ int nx_remote_run(nx_remote *r, const char *sandbox, const nx_run_opts *opts,
 	int timeout = opts->timeout_seconds ? opts->timeout_seconds : 30;
 	/* Both streams, as text and as base64, and the JSON around them. */
 	size_t max_reply = MAX_REPLY + 8 * (opts->max_output ?
-					    opts->max_output : 10u << 20);
+					    opts->max_output : NX_DEFAULT_MAX_OUTPUT);
 
 	memset(out, 0, sizeof *out);
 	add_string(body, "language", opts->language);

@@ -5,7 +5,6 @@
 
 /* Code larger than this is refused before anything is sent. */
 #define MAX_CODE_BYTES (16u << 20)
-#define DEFAULT_MAX_OUTPUT (10L << 20)
 
 static const char usage[] =
 	"Usage: nexus sandbox run SANDBOX (--code CODE | --code - | --file PATH)\n"
@@ -59,7 +58,7 @@ static int parse_args(cli *c, int argc, char **argv, run_args *a,
 	int opt;
 
 	a->opts.language = "python";
-	a->opts.max_output = DEFAULT_MAX_OUTPUT;
+	a->opts.max_output = NX_DEFAULT_MAX_OUTPUT;
 	while ((opt = cli_getopt(c, argc, argv, ":l:c:f:jh", longopts, err)) != -1) {
 		switch (opt) {
 		case 'l':

@@ -80,6 +80,8 @@ int cli_engine(cli *c, nx_engine **out, nx_error *err)
 
 	if (opts.url && !*opts.url)
 		opts.url = NULL;
+	if (opts.api_key && !*opts.api_key)
+		opts.api_key = NULL;
 	if (!c->engine && nx_engine_open(&c->engine, &opts, err) < 0)
 		return -1;
 	*out = c->engine;

@@ -346,7 +346,7 @@ static reply do_run(const call *c, const char *ref)
 	    string_field(body, "language", &language, NULL, &err) < 0 ||
 	    string_field(body, "code", &opts.code, &opts.code_len, &err) < 0 ||
 	    int_field(body, "timeout", 1, INT32_MAX, &timeout, &err) < 0 ||
-	    int_field(body, "max_output", 1, LONG_MAX, &max_output, &err) < 0)
+	    int_field(body, "max_output", 1, 1L << 30, &max_output, &err) < 0)
 		return engine_error(&err);
 	if (!opts.code)
 		return error_reply(400, "usage", "'code' is required");

@@ -46,9 +46,48 @@ need_docker() {
 	done
 }
 
+# start_server [ARGS...]: nexus serve on a free loopback port, in the
+# background, with its log in $SERVER_LOG; sets $URL and $SERVER_PID and
+# waits until it answers.  stop_server sends SIGTERM and waits; its exit
+# status is in $server_rc.  cleanup_sandboxes stops a server left running.
+SERVER_PID=
+start_server() {
+	SERVER_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	URL="http://127.0.0.1:$SERVER_PORT"
+	SERVER_LOG="$NEXUS_DATA_DIR/serve.log"
+	"$NEXUS_BIN" serve --port "$SERVER_PORT" "$@" 2>>"$SERVER_LOG" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		curl -sf --max-time 1 "$URL/v1/health" >/dev/null 2>&1 && return 0
+		kill -0 $SERVER_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	bail "nexus serve did not start: $(cat "$SERVER_LOG")"
+}
+stop_server() {
+	server_rc=
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM $SERVER_PID 2>/dev/null
+	server_rc=0
+	wait $SERVER_PID || server_rc=$?
+	SERVER_PID=
+}
+
+# Every live sandbox of the data directory, whoever's: read from the
+# store itself, since a listing shows one user's.
+live_sandboxes() {
+	python3 - "$NEXUS_DATA_DIR/nexus.db" <<'PY' 2>/dev/null
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for (sid,) in db.execute("SELECT sandbox_id FROM sandboxes WHERE status != 'stopped'"):
+    print(sid)
+PY
+}
+
 cleanup_sandboxes() {
-	for id in $(nexus sandbox list --json 2>/dev/null | jq -r '.sandboxes[] | select(.status != "stopped") | .sandbox_id'); do
-		nexus sandbox stop "$id" >/dev/null 2>&1 || true
+	stop_server
+	for id in $(live_sandboxes); do
+		NEXUS_URL= nexus sandbox stop "$id" >/dev/null 2>&1 || true
 	done
 	rm -rf "$NEXUS_DATA_DIR"
 }

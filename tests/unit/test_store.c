@@ -206,7 +206,7 @@ static void test_modes(void)
 	is_int(mode_of(wal), 0600, "wal file is 0600");
 	is_int(mode_of(shm), 0600, "shm file is 0600");
 	check_raw(path, "PRAGMA journal_mode", "wal", "journal mode is wal");
-	check_raw(path, "PRAGMA user_version", "1", "schema version is 1");
+	check_raw(path, "PRAGMA user_version", "2", "schema version is 2");
 	check_raw(path,
 		  "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 		  " AND name IN ('sandboxes_by_user', 'sandboxes_by_tenant',"
@@ -546,17 +546,17 @@ static void test_newer_version(void)
 	nx_store_close(s);
 	s = NULL;
 	db = raw_open(path);
-	raw_exec(db, "PRAGMA user_version = 2");
+	raw_exec(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 
 	is_int(nx_store_open(path, &s, &err), -1, "newer schema refused");
 	ok(!s, "newer schema: no store");
 	is_int(err.kind, NX_E_STORE, "newer schema: kind store");
-	want = nx_xasprintf("the state database '%s' has schema version 2, "
-			    "newer than this nexus knows (1); upgrade nexus",
+	want = nx_xasprintf("the state database '%s' has schema version 3, "
+			    "newer than this nexus knows (2); upgrade nexus",
 			    path);
 	is_str(err.msg, want, "newer schema: message names the file");
-	check_raw(path, "PRAGMA user_version", "2",
+	check_raw(path, "PRAGMA user_version", "3",
 		  "newer schema: file left alone");
 }
 
