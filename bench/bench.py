@@ -216,10 +216,12 @@ def check_out(what, out, want="1\n"):
 
 
 def binds(host_config):
-    """(source, target, read-only) of each of HostConfig's Binds.  They are
-    passed on as mounts, never as Binds: for a missing source, Binds makes
-    an empty directory in its place on the host, a mount fails."""
-    out = []
+    """(source, target, read-only) of each bind mount of HostConfig, from
+    its Mounts (what nexus sets) or Binds.  They are passed on as mounts,
+    never as Binds: for a missing source, Binds makes an empty directory in
+    its place on the host, a mount fails."""
+    out = [(m["Source"], m["Target"], bool(m.get("ReadOnly")))
+           for m in host_config.get("Mounts") or [] if m.get("Type") == "bind"]
     for b in host_config.get("Binds") or []:
         src, dst, *mode = b.split(":")
         out.append((src, dst, "ro" in (mode[0].split(",") if mode else [])))
