@@ -26,6 +26,16 @@ check_help() {
 }
 check_help sandbox create run list status pause resume stop
 check_help runtime build list
+check_help admin key
+
+# serve is a command of its own.
+help=$("$NEXUS_BIN" serve --help)
+ok $? "nexus serve --help exits 0"
+missing=
+for opt in $(printf '%s\n' "$help" | long_options); do
+	man_text nexus-serve | grep -q -- "$opt" || missing="$missing $opt"
+done
+is "$missing" "" "every option of 'serve --help' is in nexus-serve(1)"
 
 # Every option in nexus-sandbox(1)'s synopsis is accepted by some command.
 all_help=$(for cmd in create run list status pause resume stop; do "$NEXUS_BIN" sandbox $cmd --help; done)
@@ -48,6 +58,10 @@ out=$("$NEXUS_BIN" sandbox frobnicate 2>&1)
 is "$?-$out" "2-Error: unknown command 'sandbox frobnicate' (see 'nexus sandbox --help')" "unknown command"
 out=$("$NEXUS_BIN" sandbox run x --language cobol -c 1 2>&1)
 is "$?-$out" "125-Error: unknown language 'cobol'; use python, javascript or bash" "unknown language is refused before Docker is asked"
+out=$("$NEXUS_BIN" admin key create 2>&1)
+is "$?-$out" "2-Error: --user is required (see 'nexus admin key --help')" "a key needs a user"
+out=$("$NEXUS_BIN" serve --port 0 2>&1)
+is "$?-$out" "2-Error: --port must be a port number from 1 to 65535, not '0'" "a bad port is refused"
 out=$("$NEXUS_BIN" sandbox create x --ttl 0 2>&1)
 is "$?-$out" "2-Error: --ttl must be a whole number of minutes from 1 to 10080, not '0'" "a TTL of 0 is refused"
 
