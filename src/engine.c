@@ -439,6 +439,14 @@ out:
 }
 
 /* Ask the provider what it sees and make the row agree. */
+/* What the provider said, replacing what the row held from the last
+ * verify. */
+static void set_provider_status(nx_sandbox *sb, const char *status)
+{
+	free(sb->provider_status);
+	sb->provider_status = status ? nx_xstrdup(status) : NULL;
+}
+
 static void verify_one(nx_engine *e, nx_sandbox *sb)
 {
 	nx_provider_state state;
@@ -449,7 +457,7 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 	sb->verify_done = true;
 	if (!sb->handle) {
 		sb->verified = sb->status == NX_STATUS_STOPPED;
-		sb->provider_status = sb->verified ? nx_xstrdup("stopped") : NULL;
+		set_provider_status(sb, sb->verified ? "stopped" : NULL);
 		return;
 	}
 	if (e->provider->probe(e->provider_self, sb->handle, &state, &perr) < 0)
@@ -463,7 +471,7 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 	sb->verified = true;
 	switch (state) {
 	case NX_PSTATE_ACTIVE:
-		sb->provider_status = nx_xstrdup("active");
+		set_provider_status(sb, "active");
 		if (was == NX_STATUS_PAUSED) {
 			sb->status = NX_STATUS_ACTIVE;
 			sb->paused_at = 0;
@@ -471,7 +479,7 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 		}
 		break;
 	case NX_PSTATE_PAUSED:
-		sb->provider_status = nx_xstrdup("paused");
+		set_provider_status(sb, "paused");
 		if (was == NX_STATUS_ACTIVE) {
 			sb->status = NX_STATUS_PAUSED;
 			sb->paused_at = nx_now_us();
@@ -479,7 +487,7 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 		}
 		break;
 	case NX_PSTATE_GONE:
-		sb->provider_status = nx_xstrdup("stopped");
+		set_provider_status(sb, "stopped");
 		if (was != NX_STATUS_STOPPED) {
 			sb->status = NX_STATUS_STOPPED;
 			sb->stopped_at = nx_now_us();

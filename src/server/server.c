@@ -106,12 +106,17 @@ static reply error_reply(unsigned status, const char *kind,
 	return (reply){ status, text_of(o) };
 }
 
-static reply engine_error(const nx_error *err)
+static unsigned kind_index(const nx_error *err)
 {
 	unsigned k = (unsigned)err->kind;
 
-	if (k >= NX_ARRAY_LEN(error_kinds))
-		k = NX_E_SYSTEM;
+	return k < NX_ARRAY_LEN(error_kinds) ? k : NX_E_SYSTEM;
+}
+
+static reply engine_error(const nx_error *err)
+{
+	unsigned k = kind_index(err);
+
 	return error_reply(error_kinds[k].status, error_kinds[k].kind,
 			   err->msg);
 }
@@ -365,13 +370,11 @@ static reply do_run(const call *c, const char *ref)
 	/* A timeout keeps what the code printed before it was killed. */
 	o = json_object_new_object();
 	json_object_object_add(o, "error", error_object(
-		error_kinds[err.kind < NX_ARRAY_LEN(error_kinds) ? err.kind :
-							     NX_E_SYSTEM].kind,
-		err.msg));
+		error_kinds[kind_index(&err)].kind, err.msg));
 	if (err.kind == NX_E_TIMEOUT)
 		json_object_object_add(o, "result", result_object(&res));
 	nx_run_result_clear(&res);
-	return (reply){ engine_error(&err).status, text_of(o) };
+	return (reply){ error_kinds[kind_index(&err)].status, text_of(o) };
 }
 
 /* ---- routing ----------------------------------------------------------- */
