@@ -36,8 +36,7 @@ struct nx_engine {
 	char *data_dir;
 	char *db_path;
 	nx_store *store;
-	const nx_provider *provider;
-	void *provider_self;
+	nx_providers providers;
 };
 
 static int stop_expired(nx_engine *e, nx_error *err);
@@ -74,20 +73,17 @@ void nx_context_default(nx_context *ctx)
 		ctx->tenant_id = tenant && *tenant ? tenant : "default";
 }
 
-static int check_provider(const nx_provider *p, nx_error *err)
+/* The provider of a sandbox (its record's provider; NULL: docker). */
+static int provider_of(nx_engine *e, const char *name, nx_provider_slot **out,
+		       nx_error *err)
 {
-	if (p->abi_version != NX_PROVIDER_ABI_VERSION ||
-	    p->struct_size < sizeof(nx_provider))
-		return nx_fail(err, NX_E_PROVIDER,
-			       "provider '%s' has ABI %u (size %u); this nexus needs ABI %u",
-			       p->name, p->abi_version, p->struct_size,
-			       NX_PROVIDER_ABI_VERSION);
-	return 0;
+	return nx_providers_get(&e->providers, name ? name : "docker", out, err);
 }
 
 int nx_engine_open(nx_engine **out, const nx_engine_opts *opts, nx_error *err)
 {
 	nx_engine *e = nx_xcalloc(1, sizeof *e);
+	nx_provider_slot *slot;
 
 	if (opts && opts->url) {
 		if (nx_remote_open(opts->url, opts->api_key, &e->remote, err) < 0)
@@ -102,9 +98,10 @@ int nx_engine_open(nx_engine **out, const nx_engine_opts *opts, nx_error *err)
 	if (nx_database_path(e->data_dir, &e->db_path, err) < 0 ||
 	    nx_store_open(e->db_path, &e->store, err) < 0)
 		goto fail;
-	e->provider = &nx_docker_provider;
-	if (check_provider(e->provider, err) < 0 ||
-	    e->provider->open(&e->provider_self, e->data_dir, err) < 0)
+	/* Docker at once, so that a bad DOCKER_HOST is an error of every
+	 * command; plugins when a sandbox of theirs comes up. */
+	e->providers.data_dir = e->data_dir;
+	if (provider_of(e, NULL, &slot, err) < 0)
 		goto fail;
 	*out = e;
 	return 0;
@@ -118,8 +115,7 @@ void nx_engine_close(nx_engine *e)
 	if (!e)
 		return;
 	nx_remote_close(e->remote);
-	if (e->provider_self)
-		e->provider->close(e->provider_self);
+	nx_providers_close(&e->providers);
 	nx_store_close(e->store);
 	free(e->db_path);
 	free(e->data_dir);
@@ -166,6 +162,7 @@ static int stop_expired(nx_engine *e, nx_error *err)
 {
 	nx_sandbox_array expired = { 0 };
 	int64_t now = nx_now_us();
+	nx_provider_slot *slot;
 	nx_error ignored;
 	bool changed;
 	size_t i;
@@ -175,9 +172,10 @@ static int stop_expired(nx_engine *e, nx_error *err)
 	for (i = 0; i < expired.count; i++) {
 		nx_sandbox *sb = &expired.items[i];
 
-		if (sb->handle)
-			e->provider->destroy(e->provider_self, sb->handle,
-					     &ignored);
+		/* The provider ends it on its own too (the agent's TTL, E2B's
+		 * timeout): the row must not wait for a plugin that is gone. */
+		if (sb->handle && provider_of(e, sb->provider, &slot, &ignored) == 0)
+			slot->p->destroy(slot->self, sb->handle, &ignored);
 		/* Before the status changes: expiry is an active sandbox's. */
 		sb->stopped_at = expiry_time(sb);
 		sb->status = NX_STATUS_STOPPED;
@@ -305,12 +303,17 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 		        const nx_create_opts *opts, nx_sandbox *out,
 		        nx_error *err)
 {
+	const char *provider = opts->provider ? opts->provider :
+			       getenv("NEXUS_PROVIDER");
 	nx_sandbox sb = { 0 };
 	nx_provider_create req;
+	nx_provider_slot *slot;
 	nx_error ignored;
 	int64_t now;
 
-	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0)
+	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0 ||
+	    provider_of(e, provider && *provider ? provider : NULL, &slot,
+			err) < 0)
 		return -1;
 	nx_random_id(sb.sandbox_id, NX_ID_LEN);
 	sb.ttl_minutes = opts->ttl_minutes ? opts->ttl_minutes :
@@ -324,21 +327,21 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 		.template_id = opts->template_id,
 		.ttl_minutes = sb.ttl_minutes,
 	};
-	if (e->provider->create(e->provider_self, &req, &sb.handle, err) < 0)
+	if (slot->p->create(slot->self, &req, &sb.handle, err) < 0)
 		return -1;
 	now = nx_now_us();
 	sb.name = nx_xstrdup(opts->name);
 	sb.user_id = nx_xstrdup(ctx->user_id);
 	sb.agent_id = nx_xstrdup_or_null(opts->agent_id);
 	sb.tenant_id = nx_xstrdup(ctx->tenant_id);
-	sb.provider = nx_xstrdup(e->provider->name);
+	sb.provider = nx_xstrdup(slot->p->name);
 	sb.template_id = nx_xstrdup_or_null(opts->template_id);
 	sb.status = NX_STATUS_ACTIVE;
 	sb.created_at = now;
 	sb.last_active_at = now;
 	if (nx_store_insert(e->store, &sb, err) < 0) {
 		/* No row, so no container either. */
-		e->provider->destroy(e->provider_self, sb.handle, &ignored);
+		slot->p->destroy(slot->self, sb.handle, &ignored);
 		nx_sandbox_clear(&sb);
 		return -1;
 	}
@@ -397,6 +400,7 @@ static int local_run(nx_engine *e, const nx_context *ctx, const char *ref,
 		     const nx_run_opts *opts, nx_run_result *out, nx_error *err)
 {
 	nx_sandbox sb = { 0 };
+	nx_provider_slot *slot;
 	nx_provider_run req;
 	int r = -1;
 
@@ -421,9 +425,10 @@ static int local_run(nx_engine *e, const nx_context *ctx, const char *ref,
 	 * a quick run would otherwise wait for. */
 	nx_store_set_durable(e->store, false);
 	if (require_status(&sb, NX_STATUS_ACTIVE, err) < 0 ||
+	    provider_of(e, sb.provider, &slot, err) < 0 ||
 	    begin_run(e, &sb, req.timeout_seconds, err) < 0)
 		goto out;
-	r = e->provider->run(e->provider_self, sb.handle, &req, out, err);
+	r = slot->p->run(slot->self, sb.handle, &req, out, err);
 	if (r < 0 && err->kind == NX_E_NOTFOUND) {
 		mark_gone(e, &sb);
 		nx_fail(err, NX_E_STATE,
@@ -449,6 +454,7 @@ static void set_provider_status(nx_sandbox *sb, const char *status)
 
 static void verify_one(nx_engine *e, nx_sandbox *sb)
 {
+	nx_provider_slot *slot;
 	nx_provider_state state;
 	nx_status was = sb->status;
 	nx_error perr;
@@ -460,11 +466,12 @@ static void verify_one(nx_engine *e, nx_sandbox *sb)
 		set_provider_status(sb, sb->verified ? "stopped" : NULL);
 		return;
 	}
-	if (e->provider->probe(e->provider_self, sb->handle, &state, &perr) < 0)
+	if (provider_of(e, sb->provider, &slot, &perr) < 0 ||
+	    slot->p->probe(slot->self, sb->handle, &state, &perr) < 0)
 		return;
 	if (was == NX_STATUS_STOPPED && state != NX_PSTATE_GONE) {
 		/* A stop that died half-way left its container: finish it. */
-		if (e->provider->destroy(e->provider_self, sb->handle, &perr) < 0)
+		if (slot->p->destroy(slot->self, sb->handle, &perr) < 0)
 			return;
 		state = NX_PSTATE_GONE;
 	}
@@ -530,6 +537,7 @@ static int local_list(nx_engine *e, const nx_context *ctx,
 		      const nx_list_filter *filter, nx_sandbox_array *out,
 		      nx_error *err)
 {
+	nx_provider_slot *slot;
 	nx_error perr;
 	nx_store_filter f = {
 		.user_id = filter->user_id ? filter->user_id : ctx->user_id,
@@ -554,7 +562,8 @@ static int local_list(nx_engine *e, const nx_context *ctx,
 			verify_one(e, &out->items[i]);
 		/* Leftovers are found by their labels, not by rows: they have
 		 * none, or only a stopped one. */
-		if (e->provider->reap(e->provider_self, known_live, e,
+		if (provider_of(e, NULL, &slot, &perr) == 0 &&
+		    slot->p->reap(slot->self, known_live, e,
 				      ORPHAN_GRACE_SECONDS, &perr) < 0)
 			nx_error_clear(&perr);
 	}
@@ -564,14 +573,17 @@ static int local_list(nx_engine *e, const nx_context *ctx,
 static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 		       nx_sandbox *out, nx_error *err)
 {
+	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
 		return -1;
-	if (!(e->provider->capabilities & NX_PROVIDER_CAN_PAUSE)) {
+	if (provider_of(e, sb.provider, &slot, err) < 0)
+		goto fail;
+	if (!(slot->p->capabilities & NX_PROVIDER_CAN_PAUSE)) {
 		nx_fail(err, NX_E_UNSUPPORTED,
 			"provider '%s' does not support pause/resume; use stop to destroy the sandbox",
-			e->provider->name);
+			slot->p->name);
 		goto fail;
 	}
 	if (sb.status == NX_STATUS_PAUSED) {
@@ -581,7 +593,7 @@ static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 	}
 	if (require_status(&sb, NX_STATUS_ACTIVE, err) < 0)
 		goto fail;
-	if (e->provider->pause(e->provider_self, sb.handle, err) < 0) {
+	if (slot->p->pause(slot->self, sb.handle, err) < 0) {
 		if (err->kind == NX_E_NOTFOUND)
 			mark_gone(e, &sb);
 		goto fail;
@@ -601,6 +613,7 @@ fail:
 static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 		        nx_sandbox *out, nx_error *err)
 {
+	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
@@ -610,10 +623,10 @@ static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 			sb.sandbox_id);
 		goto fail;
 	}
-	if (require_status(&sb, NX_STATUS_PAUSED, err) < 0)
+	if (require_status(&sb, NX_STATUS_PAUSED, err) < 0 ||
+	    provider_of(e, sb.provider, &slot, err) < 0)
 		goto fail;
-	if (e->provider->resume(e->provider_self, sb.handle, sb.ttl_minutes,
-				err) < 0) {
+	if (slot->p->resume(slot->self, sb.handle, sb.ttl_minutes, err) < 0) {
 		if (err->kind == NX_E_NOTFOUND)
 			mark_gone(e, &sb);
 		goto fail;
@@ -635,6 +648,7 @@ fail:
 static int local_stop(nx_engine *e, const nx_context *ctx, const char *ref,
 		      nx_sandbox *out, nx_error *err)
 {
+	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
 	nx_status was;
 
@@ -643,7 +657,8 @@ static int local_stop(nx_engine *e, const nx_context *ctx, const char *ref,
 	if (sb.status != NX_STATUS_STOPPED) {
 		was = sb.status;
 		if (sb.handle &&
-		    e->provider->destroy(e->provider_self, sb.handle, err) < 0)
+		    (provider_of(e, sb.provider, &slot, err) < 0 ||
+		     slot->p->destroy(slot->self, sb.handle, err) < 0))
 			goto fail;
 		sb.status = NX_STATUS_STOPPED;
 		sb.stopped_at = nx_now_us();

@@ -107,6 +107,8 @@ typedef struct nx_create_opts {
 	int ttl_minutes;            /* 0 means the default (10) */
 	const char *template_id;    /* NULL means the default runtime */
 	const char *agent_id;
+	/* "docker", or a plugin's name; NULL: NEXUS_PROVIDER, else docker */
+	const char *provider;
 } nx_create_opts;
 
 typedef enum nx_stream { NX_STREAM_STDOUT = 1, NX_STREAM_STDERR = 2 } nx_stream;

@@ -62,6 +62,11 @@ const char *nx_seccomp_dir(void)
 	return env_or("NEXUS_SECCOMP_DIR", NX_PKGDATADIR "/seccomp");
 }
 
+const char *nx_plugin_dir(void)
+{
+	return env_or("NEXUS_PLUGIN_DIR", NX_PKGLIBDIR "/providers");
+}
+
 const char *nx_runtimes_dir(void)
 {
 	return env_or("NEXUS_RUNTIMES_DIR", NX_PKGDATADIR "/runtimes");

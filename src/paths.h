@@ -17,6 +17,9 @@ NX_HIDDEN int nx_database_path(const char *data_dir, char **out,
 NX_HIDDEN const char *nx_agent_path(void);
 /* $NEXUS_SECCOMP_DIR, else PKGDATADIR/seccomp. */
 NX_HIDDEN const char *nx_seccomp_dir(void);
+/* Where provider plugins (NAME.so) are: NEXUS_PLUGIN_DIR, or the installed
+ * one. */
+NX_HIDDEN const char *nx_plugin_dir(void);
 /* $NEXUS_RUNTIMES_DIR, else PKGDATADIR/runtimes. */
 NX_HIDDEN const char *nx_runtimes_dir(void);
 /* Make dir and its parents, the last one with the given mode. */

@@ -1,81 +1,33 @@
-/* provider.h - what the engine needs from a place that runs sandboxes.
- *
- * A versioned vtable, as SQLite's sqlite3_vfs: abi_version and
- * struct_size come first, functions are only ever appended, and a caller
- * checks both before it touches anything past them.  Docker is built in
- * (docker/provider.c); other providers are shared objects loaded later. */
-#ifndef NX_PROVIDER_H
-#define NX_PROVIDER_H
+/* provider.h - the providers as the engine sees them: the public plugin
+ * interface, the built-in Docker provider, and the loader of plugins. */
+#ifndef NX_PROVIDER_INTERNAL_H
+#define NX_PROVIDER_INTERNAL_H
 
-#include <stdbool.h>
-
-#include "nexus.h"
-
-#define NX_PROVIDER_ABI_VERSION 1
-
-/* capability flags */
-#define NX_PROVIDER_CAN_PAUSE (1u << 0)
-
-/* What a provider is told when it makes a sandbox. */
-typedef struct nx_provider_create {
-	const char *sandbox_id;
-	const char *name;
-	const char *user_id;
-	const char *tenant_id;
-	const char *agent_id;      /* may be NULL */
-	const char *template_id;   /* NULL: the provider's default */
-	int ttl_minutes;
-} nx_provider_create;
-
-typedef struct nx_provider_run {
-	const char *language;
-	const char *code;
-	size_t code_len;
-	int timeout_seconds;
-	size_t max_output;
-	nx_output_fn on_output;
-	void *userdata;
-} nx_provider_run;
-
-/* What the provider sees of a sandbox when asked (verify). */
-typedef enum nx_provider_state {
-	NX_PSTATE_ACTIVE,
-	NX_PSTATE_PAUSED,
-	NX_PSTATE_GONE,     /* no longer exists, or has ended */
-} nx_provider_state;
-
-typedef struct nx_provider {
-	uint32_t abi_version;
-	uint32_t struct_size;
-	const char *name;          /* "docker" */
-	uint32_t capabilities;
-
-	/* Make a provider instance for one engine. */
-	int (*open)(void **self, const char *data_dir, nx_error *err);
-	void (*close)(void *self);
-
-	/* Make and start a sandbox; *handle (malloc'd) names it from now on.
-	 * On failure nothing is left behind. */
-	int (*create)(void *self, const nx_provider_create *req,
-		      char **handle, nx_error *err);
-	/* Run code; a run past its timeout fails with NX_E_TIMEOUT after
-	 * everything it started is gone. */
-	int (*run)(void *self, const char *handle, const nx_provider_run *req,
-		   nx_run_result *out, nx_error *err);
-	int (*pause)(void *self, const char *handle, nx_error *err);
-	int (*resume)(void *self, const char *handle, int ttl_minutes,
-		      nx_error *err);
-	/* Destroy; a sandbox already gone is success. */
-	int (*destroy)(void *self, const char *handle, nx_error *err);
-	int (*probe)(void *self, const char *handle, nx_provider_state *state,
-		     nx_error *err);
-	/* Destroy the sandboxes made for this data directory that are older
-	 * than grace_seconds and that known() does not recognise: what a
-	 * nexus killed between making a sandbox and recording it left. */
-	int (*reap)(void *self, bool (*known)(void *ud, const char *sandbox_id),
-		    void *ud, int grace_seconds, nx_error *err);
-} nx_provider;
+#include "nexus-provider.h"
+#include "util.h"
 
 NX_HIDDEN extern const nx_provider nx_docker_provider;
+
+/* An open provider: its vtable, its instance, and the plugin's handle
+ * (NULL for the built-in one). */
+typedef struct nx_provider_slot {
+	const nx_provider *p;
+	void *self;
+	void *dl;
+} nx_provider_slot;
+
+/* The providers an engine has open, by name, opened on first use. */
+typedef struct nx_providers {
+	const char *data_dir;
+	nx_provider_slot slots[8];
+	size_t count;
+} nx_providers;
+
+/* The provider called name, opening it (and loading its plugin) first
+ * if need be.  A missing plugin is NX_E_UNSUPPORTED; an unloadable or
+ * incompatible one NX_E_PROVIDER; either way nothing is called in it. */
+NX_HIDDEN int nx_providers_get(nx_providers *ps, const char *name,
+			       nx_provider_slot **out, nx_error *err);
+NX_HIDDEN void nx_providers_close(nx_providers *ps);
 
 #endif

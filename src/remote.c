@@ -239,6 +239,7 @@ int nx_remote_create(nx_remote *r, const nx_create_opts *opts,
 				       json_object_new_int(opts->ttl_minutes));
 	add_string(body, "template_id", opts->template_id);
 	add_string(body, "agent_id", opts->agent_id);
+	add_string(body, "provider", opts->provider);
 	return record_call(r, "POST", "/v1/sandboxes", body, out, err);
 }
 

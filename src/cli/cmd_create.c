@@ -3,7 +3,7 @@
 
 static const char usage[] =
 	"Usage: nexus sandbox create NAME [--ttl MINUTES] [--template TEMPLATE]\n"
-	"                                 [--agent-id ID] [--json]\n"
+	"                                 [--agent-id ID] [--provider NAME] [--json]\n"
 	"\n"
 	"Create a new sandbox and print its record.\n"
 	"\n"
@@ -11,6 +11,8 @@ static const char usage[] =
 	"      --template TEMPLATE  runtime (default, python, javascript, bash)\n"
 	"                         or any local Docker image\n"
 	"      --agent-id ID      record the agent this sandbox belongs to\n"
+	"  -p, --provider NAME    where it runs: docker (default, or\n"
+	"                         NEXUS_PROVIDER) or a plugin such as e2b\n"
 	"  -j, --json             print the record as JSON\n"
 	"  -h, --help             show this help\n";
 
@@ -20,6 +22,7 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "template", required_argument, NULL, 'T' },
 		{ "agent-id", required_argument, NULL, 'a' },
+		{ "provider", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -32,7 +35,7 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 	int opt, status;
 
 	c->usage = usage;
-	while ((opt = cli_getopt(c, argc, argv, ":t:jh", longopts, err)) != -1) {
+	while ((opt = cli_getopt(c, argc, argv, ":t:p:jh", longopts, err)) != -1) {
 		switch (opt) {
 		case 't':
 			if (cli_parse_number("--ttl", optarg, 1, 10080,
@@ -45,6 +48,9 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 			break;
 		case 'a':
 			opts.agent_id = optarg;
+			break;
+		case 'p':
+			opts.provider = optarg;
 			break;
 		case 'j':
 			json = true;

@@ -73,7 +73,8 @@ bad "missing image" 1 "image 'nexus-no-such-image:1' not found in the local Dock
 bad "docker unreachable" 1 "cannot reach the Docker engine at /nonexistent/docker.sock" env DOCKER_HOST=unix:///nonexistent/docker.sock "$NEXUS_BIN" sandbox create x
 bad "docker host not unix" 2 "DOCKER_HOST" env DOCKER_HOST=tcp://127.0.0.1:2375 "$NEXUS_BIN" sandbox create x
 bad "a database URL that is not sqlite" 2 "NEXUS_DATABASE_URL must be sqlite:///PATH" env NEXUS_DATABASE_URL=postgresql://user:pass@localhost/nexus "$NEXUS_BIN" sandbox create x
-bad "a server URL" 2 "NEXUS_URL is set, but this nexus has no remote mode" env NEXUS_URL=http://localhost:8080 "$NEXUS_BIN" sandbox create x
+bad "a server that is not there" 1 "cannot reach the nexus server at http://127.0.0.1:9: " env NEXUS_URL=http://127.0.0.1:9 "$NEXUS_BIN" sandbox create x
+bad "a server URL that is not http" 2 "NEXUS_URL 'ftp://x' is not an http:// or https:// URL" env NEXUS_URL=ftp://x "$NEXUS_BIN" sandbox create x
 is "$(store_snapshot)" "$before" "bad input changed nothing in the store"
 run_cli env NEXUS_DATABASE_URL="sqlite://$NEXUS_DATA_DIR/other.db" "$NEXUS_BIN" sandbox list --json
 is "$rc-$(printf '%s' "$out" | jq -c .sandboxes)" "0-[]" "a sqlite:/// NEXUS_DATABASE_URL names another store"

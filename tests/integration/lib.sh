@@ -11,11 +11,13 @@ NEXUS_AGENT="${NEXUS_AGENT:-$top_builddir/nexus-agent}"
 NEXUS_SECCOMP_DIR="${NEXUS_SECCOMP_DIR:-$top_builddir/seccomp}"
 NEXUS_RUNTIMES_DIR="${NEXUS_RUNTIMES_DIR:-$top_srcdir/runtimes}"
 NEXUS_USER="${NEXUS_USER:-tester}"
+# The build tree's plugins (libtool leaves the shared objects in .libs).
+NEXUS_PLUGIN_DIR="${NEXUS_PLUGIN_DIR:-$top_builddir/providers/e2b/.libs}"
 # Runs must come over the run socket unless a test says otherwise: with
 # "auto", a broken socket would go unnoticed behind the exec fallback.
 NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-socket}"
 export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER \
-	NEXUS_RUN_TRANSPORT
+	NEXUS_RUN_TRANSPORT NEXUS_PLUGIN_DIR
 
 # The spec's examples call "nexus": make that name mean this build.
 nexus() { "$NEXUS_BIN" "$@"; }

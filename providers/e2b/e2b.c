@@ -1,0 +1,1016 @@
+/* e2b.c - the e2b provider plugin: nexus sandboxes that are real E2B
+ * sandboxes (shared/spec/e2b-api.md has the wire facts).
+ *
+ * Control plane: REST and JSON with X-API-Key, at E2B_API_URL.  Runs:
+ * envd's process.Process/Start in the sandbox, the Connect protocol with
+ * its JSON codec, server streaming: one request envelope, then envelopes
+ * of events until the end-of-stream one.  The code goes to the
+ * interpreter as an argument (no shell between, so no quoting at all), or
+ * through the files API when it is too long for one.  nexus's idle TTL is
+ * E2B's timeout posted again after every run.
+ *
+ * Loaded by nexus with dlopen: it sees only nexus-provider.h and nexus.h,
+ * and links libcurl and json-c itself.  Everything from E2B is untrusted:
+ * replies and envelopes are bounded, JSON fields type-checked, base64
+ * checked. */
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nexus-provider.h"
+
+#define DEFAULT_API_URL "https://api.e2b.app"
+#define DEFAULT_ENVD_URL "https://49983-{sandboxID}.{domain}"
+#define DEFAULT_DOMAIN "e2b.app"
+#define DEFAULT_TEMPLATE "base"
+#define CALL_TIMEOUT_MS 60000L
+#define MAX_REPLY (4u << 20)
+/* An envelope of the event stream: data events carry at most a few KiB;
+ * anything near this is not envd. */
+#define MAX_ENVELOPE (8u << 20)
+/* Code longer than this goes through the files API, not argv. */
+#define MAX_ARG_CODE (64u << 10)
+#define HOME "/home/user"
+#define UNSUPPORTED_PAUSE \
+	"E2B doesn't support pause/resume. Use stop to destroy the sandbox."
+
+typedef struct e2b {
+	char *api_url;
+	char *envd_url;     /* may hold {sandboxID} and {domain} */
+	char *api_key;
+	char *template_id;
+	CURL *h;
+	char errbuf[CURL_ERROR_SIZE];
+} e2b;
+
+/* What the handle keeps: E2B's id, envd's token and domain, the TTL. */
+typedef struct handle {
+	char id[65];
+	char token[257];
+	char domain[254];
+	int ttl_minutes;
+} handle;
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(err, 0, sizeof *err);
+	err->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+/* Printable ASCII only: what E2B says goes into one-line errors. */
+static void clean(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in && in[i] && i + 1 < size; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static bool word_chars(const char *s, size_t max, const char *extra)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr(extra, s[i])))
+			return false;
+	return true;
+}
+
+typedef struct buf {
+	char *data;
+	size_t len, cap, max;
+	bool over;
+} buf;
+
+static void buf_add(buf *b, const void *data, size_t len)
+{
+	if (len > b->max - b->len) {
+		b->over = true;
+		len = b->max - b->len;
+	}
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->data = realloc(b->data, b->cap);
+		if (!b->data)
+			abort();
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static size_t on_reply(char *data, size_t size, size_t n, void *ud)
+{
+	buf *b = ud;
+
+	buf_add(b, data, size * n);
+	return b->over ? 0 : size * n;
+}
+
+static json_object *member(json_object *o, const char *key, json_type type)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+/* ---- base64 (proto3 JSON bytes) --------------------------------------- */
+
+static int b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Standard or URL alphabet, padding optional (proto3 accepts both).
+ * Returns the decoded length, or -1. */
+static long b64_decode(const char *in, size_t len, unsigned char *out)
+{
+	unsigned acc = 0;
+	size_t i, bits = 0, n = 0;
+	int v;
+
+	while (len > 0 && in[len - 1] == '=')
+		len--;
+	for (i = 0; i < len; i++) {
+		v = b64_value((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (bits >= 6)
+		return -1;
+	return (long)n;
+}
+
+/* ---- the control plane ---------------------------------------------------- */
+
+/* E2B's {"code": N, "message": "..."} as one line. */
+static int api_error(long status, const buf *reply, const char *what,
+		     nx_error *err)
+{
+	json_object *o = reply->len ? json_tokener_parse(reply->data) : NULL;
+	json_object *m = member(o, "message", json_type_string);
+	char msg[300];
+
+	clean(m ? json_object_get_string(m) : "no message", msg, sizeof msg);
+	json_object_put(o);
+	if (status == 401 || status == 403)
+		return fail(err, NX_E_PROVIDER,
+			    "E2B refused the API key (HTTP %ld: %s); check E2B_API_KEY",
+			    status, msg);
+	if (status == 404)
+		return fail(err, NX_E_NOTFOUND, "E2B has no such sandbox (%s)", msg);
+	return fail(err, NX_E_PROVIDER, "E2B could not %s (HTTP %ld: %s)", what,
+		    status, msg);
+}
+
+/* One call; *status is the HTTP status, *reply the parsed JSON of a 2xx
+ * answer with a body (NULL for 204). */
+static int api(e2b *p, const char *method, const char *path, json_object *body,
+	       const char *what, long *status, json_object **reply,
+	       nx_error *err)
+{
+	char url[2048], key[600];
+	struct curl_slist *headers = NULL;
+	buf b = { .max = MAX_REPLY };
+	CURLcode rc;
+
+	*reply = NULL;
+	snprintf(url, sizeof url, "%s%s", p->api_url, path);
+	snprintf(key, sizeof key, "X-API-Key: %s", p->api_key);
+	headers = curl_slist_append(headers, key);
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	curl_easy_reset(p->h);
+	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, CALL_TIMEOUT_MS);
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &b);
+	if (body)
+		curl_easy_setopt(p->h, CURLOPT_COPYPOSTFIELDS,
+				 json_object_to_json_string_ext(body,
+								JSON_C_TO_STRING_PLAIN));
+	else if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE, 0L);
+	p->errbuf[0] = '\0';
+	rc = curl_easy_perform(p->h);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		free(b.data);
+		if (b.over)
+			return fail(err, NX_E_PROTOCOL,
+				    "E2B sent a reply over %u bytes", MAX_REPLY);
+		return fail(err, NX_E_UNREACHABLE, "cannot reach E2B at %s: %s",
+			    p->api_url, p->errbuf[0] ? p->errbuf :
+						       curl_easy_strerror(rc));
+	}
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, status);
+	if (*status < 200 || *status >= 300) {
+		api_error(*status, &b, what, err);
+		free(b.data);
+		return -1;
+	}
+	if (b.len) {
+		*reply = json_tokener_parse(b.data);
+		if (!*reply || !json_object_is_type(*reply, json_type_object)) {
+			json_object_put(*reply);
+			*reply = NULL;
+			free(b.data);
+			return fail(err, NX_E_PROTOCOL,
+				    "E2B answered %s with something that is not a JSON object",
+				    what);
+		}
+	}
+	free(b.data);
+	return 0;
+}
+
+/* ---- handles ---------------------------------------------------------- */
+
+static char *handle_text(const handle *h)
+{
+	json_object *o = json_object_new_object();
+	char *text;
+
+	json_object_object_add(o, "id", json_object_new_string(h->id));
+	json_object_object_add(o, "token", json_object_new_string(h->token));
+	json_object_object_add(o, "domain", json_object_new_string(h->domain));
+	json_object_object_add(o, "ttl", json_object_new_int(h->ttl_minutes));
+	text = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}
+
+static bool copy_field(json_object *o, const char *key, char *out, size_t size,
+		       const char *extra, bool required)
+{
+	json_object *v = member(o, key, json_type_string);
+
+	if (!v) {
+		out[0] = '\0';
+		return !required && !json_object_object_get_ex(o, key, NULL);
+	}
+	if (!word_chars(json_object_get_string(v), size - 1, extra))
+		return false;
+	snprintf(out, size, "%s", json_object_get_string(v));
+	return true;
+}
+
+static int parse_handle(const char *text, handle *h, nx_error *err)
+{
+	json_object *o = json_tokener_parse(text);
+	json_object *ttl = member(o, "ttl", json_type_int);
+	bool ok = o && ttl && copy_field(o, "id", h->id, sizeof h->id, "-", true) &&
+		  copy_field(o, "token", h->token, sizeof h->token, "-_.=+/", false) &&
+		  copy_field(o, "domain", h->domain, sizeof h->domain, "-.:", false);
+
+	if (ok)
+		h->ttl_minutes = json_object_get_int(ttl);
+	json_object_put(o);
+	if (!ok || h->ttl_minutes < 1)
+		return fail(err, NX_E_STORE, "the E2B sandbox handle in the state database is malformed");
+	return 0;
+}
+
+/* ---- the provider --------------------------------------------------- */
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}
+
+static int e2b_open(void **self, const char *data_dir, nx_error *err)
+{
+	const char *key = getenv("E2B_API_KEY");
+	e2b *p;
+
+	(void)data_dir;
+	if (!key || !*key)
+		return fail(err, NX_E_USAGE,
+			    "E2B API key required: set E2B_API_KEY (export E2B_API_KEY=\"your-e2b-api-key\")");
+	if (!word_chars(key, 512, "-_.:"))
+		return fail(err, NX_E_USAGE, "E2B_API_KEY holds characters an API key does not");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
+	p = calloc(1, sizeof *p);
+	if (!p)
+		abort();
+	p->api_url = xstrdup(env_or("E2B_API_URL", DEFAULT_API_URL));
+	p->envd_url = xstrdup(env_or("E2B_ENVD_URL", DEFAULT_ENVD_URL));
+	p->api_key = xstrdup(key);
+	p->template_id = xstrdup(env_or("E2B_TEMPLATE_ID", DEFAULT_TEMPLATE));
+	p->h = curl_easy_init();
+	if (!p->h)
+		abort();
+	*self = p;
+	return 0;
+}
+
+static void e2b_close(void *self)
+{
+	e2b *p = self;
+
+	curl_easy_cleanup(p->h);
+	free(p->api_url);
+	free(p->envd_url);
+	free(p->api_key);
+	free(p->template_id);
+	free(p);
+}
+
+static int e2b_create(void *self, const nx_provider_create *req, char **out,
+		      nx_error *err)
+{
+	e2b *p = self;
+	json_object *body = json_object_new_object(), *meta = json_object_new_object();
+	json_object *reply = NULL;
+	handle h = { .ttl_minutes = req->ttl_minutes };
+	long status;
+	int r;
+
+	json_object_object_add(body, "templateID", json_object_new_string(
+		req->template_id ? req->template_id : p->template_id));
+	json_object_object_add(body, "timeout",
+			       json_object_new_int(req->ttl_minutes * 60));
+	json_object_object_add(meta, "nexus_sandbox_id",
+			       json_object_new_string(req->sandbox_id));
+	json_object_object_add(meta, "nexus_name", json_object_new_string(req->name));
+	json_object_object_add(body, "metadata", meta);
+	r = api(p, "POST", "/sandboxes", body, "create the sandbox", &status,
+		&reply, err);
+	json_object_put(body);
+	if (r < 0)
+		return -1;
+	if (!copy_field(reply, "sandboxID", h.id, sizeof h.id, "-", true) ||
+	    !copy_field(reply, "envdAccessToken", h.token, sizeof h.token,
+			"-_.=+/", false) ||
+	    !copy_field(reply, "domain", h.domain, sizeof h.domain, "-.:", false)) {
+		json_object_put(reply);
+		return fail(err, NX_E_PROTOCOL,
+			    "E2B's create answer has a missing or malformed sandboxID, envdAccessToken or domain");
+	}
+	json_object_put(reply);
+	*out = handle_text(&h);
+	return 0;
+}
+
+static int post_timeout(e2b *p, const handle *h, nx_error *err)
+{
+	json_object *body = json_object_new_object(), *reply = NULL;
+	char path[128];
+	long status;
+	int r;
+
+	snprintf(path, sizeof path, "/sandboxes/%s/timeout", h->id);
+	json_object_object_add(body, "timeout",
+			       json_object_new_int(h->ttl_minutes * 60));
+	r = api(p, "POST", path, body, "renew the sandbox's timeout", &status,
+		&reply, err);
+	json_object_put(body);
+	json_object_put(reply);
+	return r;
+}
+
+/* ---- runs: process.Process/Start --------------------------------------- */
+
+typedef struct stream {
+	unsigned char head[5];
+	size_t head_len;
+	unsigned char *msg;
+	size_t msg_len, msg_want;
+	bool failed, ended, trailer;
+	nx_error err;
+	long pid;
+	int exit_code;
+	bool have_exit;
+	buf out[3];
+	size_t max_output;
+	int over;            /* the stream that passed max_output, 1 or 2 */
+	const nx_provider_run *req;
+} stream;
+
+static int stream_fail(stream *s, nx_errkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int stream_fail(stream *s, nx_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failed)
+		return -1;
+	s->failed = true;
+	s->err.kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(s->err.msg, sizeof s->err.msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "signal: killed" and friends, as the shell's 128 + N. */
+static int signal_status(const char *status)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {
+		{ "hangup", 1 }, { "interrupt", 2 }, { "quit", 3 },
+		{ "illegal instruction", 4 }, { "aborted", 6 },
+		{ "killed", 9 }, { "segmentation fault", 11 },
+		{ "broken pipe", 13 }, { "terminated", 15 },
+		{ "bad system call", 31 },
+	};
+	size_t i;
+
+	for (i = 0; status && i < sizeof sigs / sizeof sigs[0]; i++)
+		if (strstr(status, sigs[i].name))
+			return 128 + sigs[i].sig;
+	return 128 + 9;
+}
+
+static int on_data(stream *s, json_object *data)
+{
+	static const char *const names[] = { NULL, "stdout", "stderr" };
+	json_object *v;
+	unsigned char *bytes;
+	size_t len, room;
+	long n;
+	int k;
+
+	for (k = 1; k <= 2; k++) {
+		v = member(data, names[k], json_type_string);
+		if (!v)
+			continue;
+		len = (size_t)json_object_get_string_len(v);
+		bytes = xmalloc(len);
+		n = b64_decode(json_object_get_string(v), len, bytes);
+		if (n < 0) {
+			free(bytes);
+			return stream_fail(s, NX_E_PROTOCOL,
+					   "E2B sent %s data that is not base64",
+					   names[k]);
+		}
+		room = s->max_output - s->out[k].len;
+		if ((size_t)n > room) {
+			n = (long)room;
+			s->over = k;
+		}
+		buf_add(&s->out[k], bytes, (size_t)n);
+		if (n && s->req->on_output)
+			s->req->on_output(s->req->userdata, (nx_stream)k,
+					  (const char *)bytes, (size_t)n);
+		free(bytes);
+		if (s->over)
+			return -1;
+	}
+	return 0;
+}
+
+/* One whole envelope: flags 0x02 ends the stream, 0x00 is an event. */
+static int on_envelope(stream *s, unsigned flags, const char *json, size_t len)
+{
+	json_object *o = json_tokener_parse(json), *ev, *x, *e, *m;
+	int r = 0;
+
+	if (!o || !json_object_is_type(o, json_type_object) || strlen(json) != len) {
+		json_object_put(o);
+		return stream_fail(s, NX_E_PROTOCOL,
+				   "E2B sent a stream envelope that is not a JSON object");
+	}
+	if (flags & 0x02) {
+		s->trailer = true;
+		e = member(o, "error", json_type_object);
+		m = member(e, "message", json_type_string);
+		if (e) {
+			char msg[300];
+
+			clean(m ? json_object_get_string(m) : "no message", msg,
+			      sizeof msg);
+			r = stream_fail(s, NX_E_PROVIDER,
+					"E2B ended the run with an error: %s", msg);
+		}
+	} else if (flags != 0) {
+		r = stream_fail(s, NX_E_PROTOCOL,
+				"E2B sent a stream envelope with flags 0x%02x", flags);
+	} else if ((ev = member(o, "event", json_type_object))) {
+		if ((x = member(ev, "start", json_type_object))) {
+			json_object *pid = member(x, "pid", json_type_int);
+
+			s->pid = pid ? (long)json_object_get_int64(pid) : 0;
+		} else if ((x = member(ev, "data", json_type_object))) {
+			r = on_data(s, x);
+		} else if ((x = member(ev, "end", json_type_object))) {
+			/* proto3: zeros are omitted, so no exitCode is 0. */
+			json_object *code = member(x, "exitCode", json_type_int);
+			json_object *exited = member(x, "exited", json_type_boolean);
+			json_object *st = member(x, "status", json_type_string);
+
+			s->ended = true;
+			s->have_exit = true;
+			s->exit_code = exited && json_object_get_boolean(exited) ?
+				(code ? (int)json_object_get_int64(code) : 0) :
+				signal_status(st ? json_object_get_string(st) : NULL);
+		}
+		/* keepalive, and events this plugin does not know: nothing */
+	}
+	json_object_put(o);
+	return r;
+}
+
+static size_t on_stream(char *data, size_t size, size_t n, void *ud)
+{
+	stream *s = ud;
+	size_t len = size * n, take;
+	const unsigned char *p = (const unsigned char *)data;
+
+	while (len > 0 && !s->failed && !s->over) {
+		if (s->head_len < 5) {
+			take = 5 - s->head_len < len ? 5 - s->head_len : len;
+			memcpy(s->head + s->head_len, p, take);
+			s->head_len += take;
+			p += take;
+			len -= take;
+			if (s->head_len < 5)
+				break;
+			s->msg_want = (size_t)s->head[1] << 24 | (size_t)s->head[2] << 16 |
+				      (size_t)s->head[3] << 8 | s->head[4];
+			if (s->msg_want > MAX_ENVELOPE) {
+				stream_fail(s, NX_E_PROTOCOL,
+					    "E2B sent a stream envelope of %zu bytes (at most %u)",
+					    s->msg_want, MAX_ENVELOPE);
+				break;
+			}
+			s->msg = xmalloc(s->msg_want + 1);
+			s->msg_len = 0;
+		}
+		take = s->msg_want - s->msg_len < len ? s->msg_want - s->msg_len : len;
+		memcpy(s->msg + s->msg_len, p, take);
+		s->msg_len += take;
+		p += take;
+		len -= take;
+		if (s->msg_len < s->msg_want)
+			break;
+		s->msg[s->msg_len] = '\0';
+		on_envelope(s, s->head[0], (const char *)s->msg, s->msg_len);
+		free(s->msg);
+		s->msg = NULL;
+		s->head_len = 0;
+	}
+	/* Short: libcurl stops the transfer (a failure, or the output cap). */
+	return s->failed || s->over ? 0 : size * n;
+}
+
+static char *envd_url(const e2b *p, const handle *h, const char *path)
+{
+	const char *tpl = p->envd_url, *domain = h->domain[0] ? h->domain :
+							       DEFAULT_DOMAIN;
+	char *out = xmalloc(strlen(tpl) + strlen(h->id) * 4 + strlen(domain) * 4 +
+			    strlen(path) + 1);
+	char *o = out;
+
+	while (*tpl) {
+		if (strncmp(tpl, "{sandboxID}", 11) == 0) {
+			o += sprintf(o, "%s", h->id);
+			tpl += 11;
+		} else if (strncmp(tpl, "{domain}", 8) == 0) {
+			o += sprintf(o, "%s", domain);
+			tpl += 8;
+		} else {
+			*o++ = *tpl++;
+		}
+	}
+	strcpy(o, path);
+	return out;
+}
+
+static struct curl_slist *envd_headers(const handle *h, const char *type)
+{
+	struct curl_slist *l = NULL;
+	char token[300];
+
+	l = curl_slist_append(l, type);
+	/* The default user, "user:" in Basic form. */
+	l = curl_slist_append(l, "Authorization: Basic dXNlcjo=");
+	if (h->token[0]) {
+		snprintf(token, sizeof token, "X-Access-Token: %s", h->token);
+		l = curl_slist_append(l, token);
+	}
+	return l;
+}
+
+/* SIGKILL the run's process in the sandbox: what a timeout or the output
+ * cap leaves behind must not go on. */
+static void kill_process(e2b *p, const handle *h, long pid)
+{
+	struct curl_slist *headers = envd_headers(h, "Content-Type: application/json");
+	char *url = envd_url(p, h, "/process.Process/SendSignal");
+	char body[128];
+	buf ignored = { .max = 4096 };
+
+	snprintf(body, sizeof body,
+		 "{\"process\":{\"pid\":%ld},\"signal\":\"SIGNAL_SIGKILL\"}", pid);
+	curl_easy_reset(p->h);
+	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(p->h, CURLOPT_COPYPOSTFIELDS, body);
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &ignored);
+	curl_easy_perform(p->h);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	free(url);
+	free(ignored.data);
+}
+
+/* Long code goes to a file in the sandbox, through the files API. */
+static int upload_code(e2b *p, const handle *h, const nx_provider_run *req,
+		       char *path, size_t size, nx_error *err)
+{
+	struct curl_slist *headers =
+		envd_headers(h, "Content-Type: application/octet-stream");
+	char *url, rel[160];
+	buf reply = { .max = 65536 };
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(path, size, HOME "/.nexus-code-%ld-%ld", (long)time(NULL),
+		 random());
+	snprintf(rel, sizeof rel, "/files?path=%s&username=user", path);
+	url = envd_url(p, h, rel);
+	curl_easy_reset(p->h);
+	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, req->code);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)req->code_len);
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, CALL_TIMEOUT_MS);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &reply);
+	rc = curl_easy_perform(p->h);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	free(url);
+	free(reply.data);
+	if (rc != CURLE_OK)
+		return fail(err, NX_E_UNREACHABLE, "cannot upload the code to E2B: %s",
+			    curl_easy_strerror(rc));
+	if (status < 200 || status >= 300)
+		return fail(err, NX_E_PROVIDER,
+			    "E2B refused the code file (HTTP %ld%s)", status,
+			    status == 507 ? ": the sandbox disk is full" : "");
+	return 0;
+}
+
+/* The Start request: one envelope, the interpreter and the code as its
+ * arguments (no shell, so nothing in the code is ever interpreted twice). */
+static char *start_request(const nx_provider_run *req, const char *file,
+			   size_t *len)
+{
+	json_object *o = json_object_new_object(), *proc = json_object_new_object();
+	json_object *args = json_object_new_array();
+	const char *interp = !strcmp(req->language, "javascript") ? "node" :
+			     !strcmp(req->language, "bash") ? "bash" : "python3";
+	const char *flag = !strcmp(req->language, "javascript") ? "-e" : "-c";
+	const char *text;
+	char *env;
+	size_t n;
+
+	json_object_array_add(args, json_object_new_string(interp));
+	if (file) {
+		json_object_array_add(args, json_object_new_string(file));
+	} else {
+		json_object_array_add(args, json_object_new_string(flag));
+		json_object_array_add(args, json_object_new_string_len(
+			req->code, (int)req->code_len));
+	}
+	json_object_object_add(proc, "cmd", json_object_new_string("/usr/bin/env"));
+	json_object_object_add(proc, "args", args);
+	json_object_object_add(proc, "envs", json_object_new_object());
+	json_object_object_add(proc, "cwd", json_object_new_string(HOME));
+	json_object_object_add(o, "process", proc);
+	json_object_object_add(o, "stdin", json_object_new_boolean(0));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	n = strlen(text);
+	env = xmalloc(5 + n);
+	env[0] = 0;
+	env[1] = (char)(n >> 24);
+	env[2] = (char)(n >> 16);
+	env[3] = (char)(n >> 8);
+	env[4] = (char)n;
+	memcpy(env + 5, text, n);
+	json_object_put(o);
+	*len = 5 + n;
+	return env;
+}
+
+static void take_output(stream *s, nx_run_result *out)
+{
+	char note[128];
+
+	if (s->over) {
+		snprintf(note, sizeof note,
+			 "\n[nexus: output passed %zu bytes; the run was stopped]\n",
+			 s->max_output);
+		s->out[s->over].max += strlen(note);
+		buf_add(&s->out[s->over], note, strlen(note));
+		if (s->req->on_output)
+			s->req->on_output(s->req->userdata, (nx_stream)s->over,
+					  note, strlen(note));
+	}
+	out->stdout_data = s->out[1].data ? s->out[1].data : xstrdup("");
+	out->stdout_len = s->out[1].len;
+	out->stderr_data = s->out[2].data ? s->out[2].data : xstrdup("");
+	out->stderr_len = s->out[2].len;
+	out->stdout_truncated = s->over == 1;
+	out->stderr_truncated = s->over == 2;
+	s->out[1].data = s->out[2].data = NULL;
+}
+
+static int e2b_run(void *self, const char *handle_s, const nx_provider_run *req,
+		   nx_run_result *out, nx_error *err)
+{
+	e2b *p = self;
+	handle h;
+	stream s = { .max_output = req->max_output, .req = req,
+		     .out = { { 0 }, { .max = (size_t)-1 }, { .max = (size_t)-1 } } };
+	struct curl_slist *headers;
+	char file[128], *url, *body;
+	size_t body_len;
+	struct timespec t0, t1;
+	CURLcode rc;
+	long status = 0;
+
+	memset(out, 0, sizeof *out);
+	if (parse_handle(handle_s, &h, err) < 0)
+		return -1;
+	if (req->code_len > MAX_ARG_CODE &&
+	    upload_code(p, &h, req, file, sizeof file, err) < 0)
+		return -1;
+	body = start_request(req, req->code_len > MAX_ARG_CODE ? file : NULL,
+			     &body_len);
+	url = envd_url(p, &h, "/process.Process/Start");
+	headers = envd_headers(&h, "Content-Type: application/connect+json");
+	headers = curl_slist_append(headers, "Connect-Protocol-Version: 1");
+	headers = curl_slist_append(headers, "Keepalive-Ping-Interval: 50");
+	curl_easy_reset(p->h);
+	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(p->h, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	curl_easy_setopt(p->h, CURLOPT_NOSIGNAL, 1L);
+	/* The run's timeout is the stream's: a sandbox that stalls, or code
+	 * that runs on, ends the same way. */
+	curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, (long)req->timeout_seconds * 1000L);
+	curl_easy_setopt(p->h, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
+	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, &s);
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, p->errbuf);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = curl_easy_perform(p->h);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	free(url);
+	free(body);
+	free(s.msg);
+	out->execution_time = (double)(t1.tv_sec - t0.tv_sec) +
+			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!s.ended && s.pid > 0 && (rc != CURLE_OK || s.failed || s.over))
+		kill_process(p, &h, s.pid);
+	if (s.over) {
+		take_output(&s, out);
+		out->exit_code = 128 + 9;
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		take_output(&s, out);
+		out->exit_code = -1;
+		return fail(err, NX_E_TIMEOUT, "Code execution exceeded %d second timeout",
+			    req->timeout_seconds);
+	} else if (s.failed) {
+		*err = s.err;
+		goto lost;
+	} else if (rc != CURLE_OK) {
+		fail(err, NX_E_UNREACHABLE, "cannot reach the E2B sandbox: %s",
+		     p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		goto lost;
+	} else if (status < 200 || status >= 300) {
+		fail(err, status == 404 || status == 502 ? NX_E_NOTFOUND : NX_E_PROVIDER,
+		     "the E2B sandbox refused the run (HTTP %ld)", status);
+		goto lost;
+	} else if (!s.have_exit || !s.trailer) {
+		fail(err, NX_E_PROTOCOL,
+		     "E2B's stream ended before the process did (truncated)");
+		goto lost;
+	} else {
+		take_output(&s, out);
+		out->exit_code = s.exit_code;
+	}
+	/* The idle TTL starts again now. */
+	if (post_timeout(p, &h, err) < 0) {
+		free(out->stdout_data);
+		free(out->stderr_data);
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	return 0;
+lost:
+	free(s.out[1].data);
+	free(s.out[2].data);
+	return -1;
+}
+
+static int e2b_pause(void *self, const char *handle_s, nx_error *err)
+{
+	e2b *p = self;
+	json_object *reply = NULL;
+	char path[128];
+	handle h;
+	long status = 0;
+	nx_error probe;
+
+	if (parse_handle(handle_s, &h, err) < 0)
+		return -1;
+	snprintf(path, sizeof path, "/sandboxes/%s/pause", h.id);
+	if (api(p, "POST", path, NULL, "pause the sandbox", &status, &reply, err) == 0) {
+		json_object_put(reply);
+		return 0;
+	}
+	if (status == 409)
+		return 0;    /* already paused: what was asked */
+	/* 404 from a deployment without pause, or for a sandbox that is gone:
+	 * ask which. */
+	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
+	if ((status == 404 || status == 501) &&
+	    (status == 501 ||
+	     api(p, "GET", path, NULL, "look the sandbox up", &status, &reply,
+		 &probe) == 0)) {
+		json_object_put(reply);
+		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
+	}
+	return -1;
+}
+
+static int e2b_resume(void *self, const char *handle_s, int ttl_minutes,
+		      nx_error *err)
+{
+	e2b *p = self;
+	json_object *body = json_object_new_object(), *reply = NULL;
+	char path[128];
+	handle h;
+	long status = 0;
+	int r;
+
+	if (parse_handle(handle_s, &h, err) < 0) {
+		json_object_put(body);
+		return -1;
+	}
+	snprintf(path, sizeof path, "/sandboxes/%s/connect", h.id);
+	json_object_object_add(body, "timeout", json_object_new_int(ttl_minutes * 60));
+	r = api(p, "POST", path, body, "resume the sandbox", &status, &reply, err);
+	json_object_put(body);
+	json_object_put(reply);
+	if (r < 0 && status == 501)
+		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
+	return r;
+}
+
+static int e2b_destroy(void *self, const char *handle_s, nx_error *err)
+{
+	e2b *p = self;
+	json_object *reply = NULL;
+	char path[128];
+	handle h;
+	long status = 0;
+
+	if (parse_handle(handle_s, &h, err) < 0)
+		return -1;
+	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
+	if (api(p, "DELETE", path, NULL, "kill the sandbox", &status, &reply,
+		err) == 0 || status == 404) {
+		json_object_put(reply);
+		return 0;    /* gone already: what was asked */
+	}
+	return -1;
+}
+
+static int e2b_probe(void *self, const char *handle_s, nx_provider_state *state,
+		     nx_error *err)
+{
+	e2b *p = self;
+	json_object *reply = NULL, *st;
+	char path[128];
+	handle h;
+	long status = 0;
+
+	if (parse_handle(handle_s, &h, err) < 0)
+		return -1;
+	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
+	if (api(p, "GET", path, NULL, "look the sandbox up", &status, &reply,
+		err) < 0) {
+		if (status != 404)
+			return -1;
+		*state = NX_PSTATE_GONE;
+		return 0;
+	}
+	st = member(reply, "state", json_type_string);
+	*state = st && !strcmp(json_object_get_string(st), "paused") ?
+			 NX_PSTATE_PAUSED : NX_PSTATE_ACTIVE;
+	json_object_put(reply);
+	return 0;
+}
+
+/* E2B ends its sandboxes on its own timeout: nothing is left to reap. */
+static int e2b_reap(void *self, bool (*known)(void *ud, const char *id),
+		    void *ud, int grace_seconds, nx_error *err)
+{
+	(void)self;
+	(void)known;
+	(void)ud;
+	(void)grace_seconds;
+	(void)err;
+	return 0;
+}
+
+static const nx_provider e2b_provider = {
+	.abi_version = NX_PROVIDER_ABI_VERSION,
+	.struct_size = sizeof(nx_provider),
+	.name = "e2b",
+	.capabilities = NX_PROVIDER_CAN_PAUSE,
+	.open = e2b_open,
+	.close = e2b_close,
+	.create = e2b_create,
+	.run = e2b_run,
+	.pause = e2b_pause,
+	.resume = e2b_resume,
+	.destroy = e2b_destroy,
+	.probe = e2b_probe,
+	.reap = e2b_reap,
+};
+
+const nx_provider *nx_provider_plugin(void)
+{
+	return &e2b_provider;
+}

@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""Fake E2B service for the nexus tests: control plane and envd on one port.
+
+    python3 tests/fake/e2b_server.py [--port 0] [--api-key e2b_test_key]
+            [--fail-create CODE] [--keepalive 1.0] [--no-parent-watch]
+
+It listens on 127.0.0.1 only, prints exactly one line "PORT <n>" on stdout,
+and logs "METHOD PATH STATUS" for each request on stderr.  Point the plugin
+at it with
+    E2B_API_URL=http://127.0.0.1:<n>
+    E2B_ENVD_URL=http://127.0.0.1:<n>/envd/{sandboxID}
+SIGTERM or SIGINT (or its parent going away, unless --no-parent-watch)
+kills every process it started and removes every sandbox directory.
+
+Control plane; X-API-Key must equal --api-key, else 401 "Invalid API key".
+Errors are {"code": N, "message": "..."}.
+    POST   /sandboxes               {"templateID", "timeout" (15), "metadata",
+                                    "envVars"} -> 201 {sandboxID, templateID,
+                                    alias, clientID, envdVersion,
+                                    envdAccessToken, trafficAccessToken, domain}
+    GET    /v2/sandboxes            ?state=running,paused&metadata=k%3Dv
+                                    &limit=N&nextToken=T (X-Next-Token header)
+    GET    /sandboxes/{id}          200; 404 once killed or expired
+    DELETE /sandboxes/{id}          204; 404 when gone
+    POST   /sandboxes/{id}/timeout  {"timeout": s} 204: the sandbox is gone s
+                                    seconds from now (unless paused then)
+    POST   /sandboxes/{id}/pause    204 (its processes get SIGSTOP); 409 if paused
+    POST   /sandboxes/{id}/connect  {"timeout": s}: 201 resumed, 200 was running
+
+envd, per sandbox under /envd/{id}: unknown or killed sandbox 404, paused
+502 (JSON bodies, like E2B's proxy), then X-Access-Token must equal the
+sandbox's envdAccessToken, else 401.
+    POST /envd/{id}/process.Process/Start       Connect server stream
+    POST /envd/{id}/process.Process/SendSignal  {"process":{"pid"},"signal"}
+    GET  /envd/{id}/health                      204
+    GET  /envd/{id}/files?path=P                download the file
+    POST /envd/{id}/files?path=P                upload (octet-stream or
+                                                multipart field "file")
+Start really runs cmd + args on this machine (no shell), each process in a
+session of its own.  The sandbox's temporary directory holds its file
+system: /home/user is <dir>/root/home/user, any other absolute path P is
+<dir>/root/P; relative paths are under /home/user.  Processes run with
+the mapped cwd and HOME, and "/home/user" inside cmd, args and env values
+is rewritten to the mapped directory, so a file uploaded to /home/user/x
+can be run as /home/user/x.  stdin is /dev/null.  The stream sends start,
+data (stdout/stderr, base64), a keepalive each --keepalive seconds of
+silence, end (proto3 zero values omitted), then the 0x02 trailer {}.
+
+Hostile modes, per sandbox: metadata {"fake_mode": M} at create, or
+/_fake/mode below.  In the Start modes the real process is killed at once.
+    truncate          start, data "partial\\n", 7 bytes of an envelope, then
+                      the connection drops (no terminating chunk)
+    bad_envelope      start, data, a header declaring 1000 bytes with 9
+                      following, then a clean end of the HTTP body
+    bad_json          start, a well-framed envelope of garbage JSON, trailer
+    huge_envelope     start, a header declaring 64 MiB, then 64 MiB of "x"
+                      for as long as the client reads
+    bad_base64        start, stdout data that is not base64, end, trailer
+    stall             start, then nothing at all (the process keeps running)
+                      until the client hangs up or the sandbox is gone
+    error_trailer     start, data "partial\\n", trailer
+                      {"error":{"code":"internal","message":"boom"}}
+    unsupported_pause pause answers 404 {"code":404,"message":"Not found"}
+    http500           every control-plane call for it after create: 500
+    disk_full         uploads answer 507
+
+Test control, no auth:
+    POST /_fake/mode  {"create_status": N}       next create answers N
+                      {"next_mode": M}           next created sandbox's mode
+                      {"sandbox": id, "mode": M} change a live sandbox's mode
+                      {"clear_requests": true}   empty the request log
+    GET  /_fake/state {"sandboxes": [{id, state, mode, timeout, timeoutSetAt,
+                      endAt, dir, home, pids}], "requests": [{method, path,
+                      status, headers, body}]}
+"""
+
+import argparse
+import base64
+import email.parser
+import email.policy
+import json
+import os
+import posixpath
+import queue
+import re
+import secrets
+import select
+import shutil
+import signal
+import string
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+HOME = "/home/user"
+HOME_RE = re.compile(r"/home/user(?![\w.-])")
+MAX_BODY = 256 << 20
+MODES = {"", "truncate", "bad_envelope", "bad_json", "huge_envelope", "bad_base64",
+         "stall", "error_trailer", "unsupported_pause", "http500", "disk_full"}
+# Go's names for signals, as envd's "status" carries them.
+SIGNAMES = {1: "hangup", 2: "interrupt", 3: "quit", 6: "aborted", 9: "killed",
+            11: "segmentation fault", 13: "broken pipe", 15: "terminated"}
+SIGNALS = {"SIGNAL_SIGKILL": signal.SIGKILL, "SIGNAL_SIGTERM": signal.SIGTERM,
+           9: signal.SIGKILL, 15: signal.SIGTERM}
+CREATE_ERRORS = {401: "Invalid API key", 409: "sandbox conflict",
+                 429: "rate limit exceeded", 500: "internal server error"}
+
+
+class State:
+    lock = threading.Lock()
+    sandboxes = {}
+    requests = []
+    create_status = None
+    next_mode = None
+    args = None
+    stop = threading.Event()
+
+
+def log(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def rfc3339(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def envelope(msg, flags=0):
+    body = msg if isinstance(msg, bytes) else json.dumps(msg, separators=(",", ":")).encode()
+    return struct.pack(">BI", flags, len(body)) + body
+
+
+def event(**ev):
+    return envelope({"event": ev})
+
+
+def end_event(rc):
+    if rc >= 0:
+        end = {"exited": True, "status": f"exit status {rc}"}
+        if rc:
+            end["exitCode"] = rc
+    else:  # killed by a signal: exited and exitCode are zero, so omitted
+        end = {"status": "signal: " + SIGNAMES.get(-rc, f"signal {-rc}")}
+    return event(end=end)
+
+
+def valid_timeout(t):
+    return isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= 86400
+
+
+class Proc:
+    """A running command; its output, EOFs and exit status arrive on q."""
+
+    def __init__(self, popen):
+        self.popen = popen
+        self.q = queue.Queue()
+        for name, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
+            threading.Thread(target=self._read, args=(name, pipe), daemon=True).start()
+        threading.Thread(target=lambda: self.q.put(("exit", popen.wait())), daemon=True).start()
+
+    def _read(self, name, pipe):
+        with pipe:
+            while chunk := os.read(pipe.fileno(), 65536):
+                self.q.put((name, chunk))
+        self.q.put(("eof", name))
+
+    def signal(self, sig):
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Sandbox:
+    def __init__(self, template, timeout, metadata, env_vars, mode):
+        alnum = string.ascii_lowercase + string.digits
+        self.id = "".join(secrets.choice(alnum) for _ in range(20))
+        self.template, self.metadata, self.env_vars, self.mode = template, metadata, env_vars, mode
+        self.token = secrets.token_urlsafe(24)
+        self.dir = tempfile.mkdtemp(prefix=f"e2b-fake-{self.id}-")
+        self.home = self.host_path(HOME)
+        os.makedirs(self.home)
+        self.started = time.time()
+        self.state = "running"
+        self.procs = {}
+        self.gone = False
+        self.set_timeout(timeout)
+
+    def set_timeout(self, timeout):
+        self.timeout, self.timeout_set_at = timeout, time.time()
+        self.end_at = self.timeout_set_at + timeout
+
+    def host_path(self, path):
+        if not path.startswith("/"):
+            path = HOME + "/" + path
+        # normpath of an absolute path drops every "..": nothing escapes root
+        return os.path.join(self.dir, "root", posixpath.normpath(path).lstrip("/"))
+
+    def created(self):
+        return {"sandboxID": self.id, "templateID": self.template, "alias": self.template,
+                "clientID": "6532622b", "envdVersion": "0.2.0",
+                "envdAccessToken": self.token, "trafficAccessToken": None, "domain": None}
+
+    def listed(self):
+        return {"sandboxID": self.id, "templateID": self.template, "alias": self.template,
+                "clientID": "6532622b", "envdVersion": "0.2.0",
+                "startedAt": rfc3339(self.started), "endAt": rfc3339(self.end_at),
+                "state": self.state, "cpuCount": 2, "memoryMB": 512, "diskSizeMB": 512,
+                "metadata": self.metadata}
+
+    def detail(self):
+        return dict(self.listed(), envdAccessToken=self.token, domain=None)
+
+    def signal_all(self, sig):
+        for p in list(self.procs.values()):
+            p.signal(sig)
+
+    def destroy(self):
+        self.gone = True
+        self.signal_all(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def expire():
+    now = time.time()
+    with State.lock:
+        dead = [s for s in State.sandboxes.values() if s.state == "running" and now >= s.end_at]
+        for s in dead:
+            del State.sandboxes[s.id]
+    for s in dead:
+        log(f"sandbox {s.id} expired")
+        s.destroy()
+
+
+class BadRequest(Exception):
+    pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "e2b-fake/1"
+    body = b""
+
+    def handle_any(self):
+        try:
+            self.route()
+        except (BrokenPipeError, ConnectionResetError):
+            log(f"{self.command} {self.path}: client went away")
+            self.close_connection = True
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = handle_any
+
+    # -- plumbing ----------------------------------------------------------
+    def log_request(self, code="-", size="-"):
+        log(f"{self.command} {self.path} {int(code)}")
+        try:
+            raw = self.body[5:] if self.body[:1] == b"\0" else self.body
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        with State.lock:
+            State.requests.append({"method": self.command, "path": self.path, "status": int(code),
+                                   "headers": dict(self.headers.items()), "body": parsed})
+            del State.requests[:-1000]
+
+    def log_message(self, fmt, *args):
+        log(fmt % args)
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = bytearray()
+            while size := int(self.rfile.readline(1024).split(b";")[0], 16):
+                out += self.rfile.read(size)
+                self.rfile.readline(1024)
+                if len(out) > MAX_BODY:
+                    raise BadRequest("body too large")
+            while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return bytes(out)
+        n = int(self.headers.get("Content-Length") or 0)
+        if n < 0 or n > MAX_BODY:
+            raise BadRequest("bad Content-Length")
+        return self.rfile.read(n)
+
+    def send_json(self, status, obj, headers=()):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def error(self, status, message):
+        self.send_json(status, {"code": status, "message": message})
+
+    def connect_error(self, status, code, message):
+        self.send_json(status, {"code": code, "message": message})
+
+    def no_content(self):
+        self.send_response(204)
+        self.end_headers()
+
+    def json_body(self):
+        """The request's JSON object, or None after answering 400."""
+        try:
+            obj = json.loads(self.body or b"{}")
+            if isinstance(obj, dict):
+                return obj
+        except ValueError:
+            pass
+        self.error(400, "request body is not a JSON object")
+        return None
+
+    def begin_stream(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/connect+json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def finish_stream(self):
+        self.wfile.write(b"0\r\n\r\n")
+
+    def abort(self):
+        """Drop the connection without ending the chunked body."""
+        self.close_connection = True
+
+    def stream_error(self, code, message):
+        self.begin_stream()
+        self.chunk(envelope({"error": {"code": code, "message": message}}, 2))
+        self.finish_stream()
+
+    # -- routing -----------------------------------------------------------
+    def route(self):
+        url = urlsplit(self.path)
+        self.query = parse_qs(url.query)
+        try:
+            self.body = self.read_body()
+        except (BadRequest, ValueError) as e:
+            self.close_connection = True
+            return self.error(400, str(e))
+        expire()
+        path = url.path
+        if path.startswith("/_fake/"):
+            return self.fake(path)
+        m = re.fullmatch(r"/envd/([^/]+)(/.*)", path)
+        if m:
+            return self.envd(m[1], m[2])
+        if self.headers.get("X-API-Key") != State.args.api_key:
+            return self.error(401, "Invalid API key")
+        if path == "/sandboxes" and self.command == "POST":
+            return self.create()
+        if path == "/v2/sandboxes" and self.command == "GET":
+            return self.list()
+        m = re.fullmatch(r"/sandboxes/([^/]+)(?:/(timeout|pause|connect|resume))?", path)
+        if not m:
+            return self.error(404, "Not found")
+        with State.lock:
+            sb = State.sandboxes.get(m[1])
+        if sb is None:
+            return self.error(404, f"sandbox \"{m[1]}\" not found")
+        if sb.mode == "http500":
+            return self.error(500, "internal server error")
+        action = {("GET", None): self.get, ("DELETE", None): self.kill,
+                  ("POST", "timeout"): self.set_timeout, ("POST", "pause"): self.pause,
+                  ("POST", "connect"): self.connect, ("POST", "resume"): self.connect,
+                  }.get((self.command, m[2]))
+        if action is None:
+            return self.error(405, "method not allowed")
+        return action(sb)
+
+    # -- control plane -----------------------------------------------------
+    def create(self):
+        req = self.json_body()
+        if req is None:
+            return
+        with State.lock:
+            status, State.create_status = State.create_status or State.args.fail_create, None
+            mode, State.next_mode = State.next_mode, None
+        if status:
+            return self.error(status, CREATE_ERRORS.get(status, f"fake create failure {status}"))
+        template, timeout = req.get("templateID"), req.get("timeout", 15)
+        metadata, env_vars = req.get("metadata") or {}, req.get("envVars") or {}
+        if not isinstance(template, str) or not template:
+            return self.error(400, "templateID is required")
+        if not valid_timeout(timeout):
+            return self.error(400, "timeout must be an integer from 0 to 86400")
+        for d in (metadata, env_vars):
+            if not isinstance(d, dict) or not all(isinstance(v, str) for v in d.values()):
+                return self.error(400, "metadata and envVars must map strings to strings")
+        mode = mode if mode is not None else metadata.get("fake_mode", "")
+        if mode not in MODES:
+            return self.error(400, f"unknown fake_mode \"{mode}\"")
+        sb = Sandbox(template, timeout, metadata, env_vars, mode)
+        with State.lock:
+            State.sandboxes[sb.id] = sb
+        self.send_json(201, sb.created())
+
+    def list(self):
+        states = set(",".join(self.query.get("state", ["running,paused"])).split(","))
+        want = parse_qsl(self.query.get("metadata", [""])[0])
+        try:
+            limit = int(self.query.get("limit", ["100"])[0])
+            start = int(self.query.get("nextToken", ["0"])[0])
+        except ValueError:
+            return self.error(400, "bad limit or nextToken")
+        if not states <= {"running", "paused"} or not 1 <= limit <= 100 or start < 0:
+            return self.error(400, "bad state, limit or nextToken")
+        with State.lock:
+            sbs = sorted(State.sandboxes.values(), key=lambda s: (s.started, s.id))
+        sbs = [s for s in sbs if s.state in states and all(s.metadata.get(k) == v for k, v in want)]
+        more = [("X-Next-Token", str(start + limit))] if start + limit < len(sbs) else []
+        self.send_json(200, [s.listed() for s in sbs[start:start + limit]], more)
+
+    def get(self, sb):
+        self.send_json(200, sb.detail())
+
+    def kill(self, sb):
+        with State.lock:
+            State.sandboxes.pop(sb.id, None)
+        sb.destroy()
+        self.no_content()
+
+    def timeout_arg(self):
+        """The body's "timeout", or None after answering 400."""
+        req = self.json_body()
+        if req is None:
+            return None
+        if not valid_timeout(req.get("timeout")):
+            return self.error(400, "timeout must be an integer from 0 to 86400")
+        return req["timeout"]
+
+    def set_timeout(self, sb):
+        timeout = self.timeout_arg()
+        if timeout is not None:
+            sb.set_timeout(timeout)
+            self.no_content()
+
+    def pause(self, sb):
+        if sb.mode == "unsupported_pause":
+            return self.error(404, "Not found")
+        if sb.state == "paused":
+            return self.error(409, f"sandbox \"{sb.id}\" is already paused")
+        sb.state = "paused"
+        sb.signal_all(signal.SIGSTOP)
+        self.no_content()
+
+    def connect(self, sb):
+        timeout = self.timeout_arg()
+        if timeout is None:
+            return
+        resumed = sb.state == "paused"
+        if resumed:
+            sb.state = "running"
+            sb.signal_all(signal.SIGCONT)
+            sb.set_timeout(timeout)
+        elif time.time() + timeout > sb.end_at:  # a running one is only extended
+            sb.set_timeout(timeout)
+        self.send_json(201 if resumed else 200, sb.created())
+
+    # -- envd --------------------------------------------------------------
+    def envd(self, sid, sub):
+        with State.lock:
+            sb = State.sandboxes.get(sid)
+        if sb is None:
+            return self.send_json(404, {"sandboxId": sid, "code": 404,
+                                        "message": "The sandbox was not found"})
+        if sb.state == "paused":
+            return self.send_json(502, {"sandboxId": sid, "code": 502,
+                                        "message": "The sandbox is paused"})
+        if self.headers.get("X-Access-Token") != sb.token:
+            return self.connect_error(401, "unauthenticated", "invalid access token")
+        route = (self.command, sub)
+        if route == ("GET", "/health"):
+            return self.no_content()
+        if route == ("POST", "/process.Process/Start"):
+            return self.start(sb)
+        if route == ("POST", "/process.Process/SendSignal"):
+            return self.send_signal(sb)
+        if sub == "/files" and self.command in ("GET", "POST"):
+            return self.files(sb)
+        return self.connect_error(404, "not_found", f"no route {self.command} {sub}")
+
+    def send_signal(self, sb):
+        try:
+            req = json.loads(self.body)
+            pid, sig = req["process"]["pid"], SIGNALS[req["signal"]]
+        except (ValueError, KeyError, TypeError):
+            return self.connect_error(400, "invalid_argument", "bad SendSignal request")
+        p = sb.procs.get(pid) if isinstance(pid, int) else None
+        if p is None or p.popen.returncode is not None:
+            return self.connect_error(404, "not_found", f"process with pid {pid} not found")
+        p.signal(sig)
+        self.send_json(200, {})
+
+    def files(self, sb):
+        path = self.query.get("path", [""])[0]
+        if not path:
+            return self.error(400, "path is required")
+        host = sb.host_path(path)
+        if self.command == "GET":
+            try:
+                with open(host, "rb") as f:
+                    data = f.read()
+            except OSError:
+                return self.error(404, f"path \"{path}\" does not exist or is not a file")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
+        if sb.mode == "disk_full":
+            return self.error(507, "not enough disk space")
+        data = self.body
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.startswith("multipart/form-data"):
+            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
+            parts = [p for p in msg.iter_parts()
+                     if p.get_param("name", header="content-disposition") == "file"]
+            if not parts:
+                return self.error(400, "multipart body has no \"file\" field")
+            data = parts[0].get_payload(decode=True)
+        try:
+            os.makedirs(os.path.dirname(host), exist_ok=True)
+            with open(host, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            return self.error(400, f"cannot write \"{path}\": {e.strerror}")
+        self.send_json(200, [{"name": posixpath.basename(path), "type": "file", "path": path}])
+
+    def start(self, sb):
+        if not self.headers.get("Content-Type", "").startswith("application/connect+json"):
+            return self.connect_error(415, "invalid_argument", "want application/connect+json")
+        try:
+            flags, size = struct.unpack(">BI", self.body[:5])
+            if flags != 0 or size != len(self.body) - 5:
+                raise ValueError("bad request envelope")
+            proc = json.loads(self.body[5:])["process"]
+            cmd, args = proc["cmd"], proc.get("args") or []
+            envs, cwd = proc.get("envs") or {}, proc.get("cwd") or HOME
+            if not all(isinstance(a, str) for a in [cmd, cwd, *args, *envs.values()]):
+                raise ValueError("cmd, args, envs and cwd must be strings")
+        except (struct.error, ValueError, KeyError, TypeError, AttributeError) as e:
+            return self.stream_error("invalid_argument", f"bad Start request: {e}")
+        mapped = lambda s: HOME_RE.sub(sb.home, s)  # noqa: E731
+        env = dict(os.environ, HOME=sb.home, USER="user", PWD=sb.host_path(cwd))
+        env.update({k: mapped(v) for k, v in {**sb.env_vars, **envs}.items()})
+        try:
+            popen = subprocess.Popen([mapped(cmd)] + [mapped(a) for a in args],
+                                     cwd=sb.host_path(cwd), env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True)
+        except OSError as e:
+            return self.stream_error("internal", f"error starting process: {e}")
+        p = Proc(popen)
+        sb.procs[popen.pid] = p
+        log(f"sandbox {sb.id}: pid {popen.pid} runs {[cmd] + args}")
+        self.begin_stream()
+        self.chunk(event(start={"pid": popen.pid}))
+        if sb.mode == "stall":
+            return self.stall(sb)
+        if sb.mode in ("truncate", "bad_envelope", "bad_json", "huge_envelope",
+                       "bad_base64", "error_trailer"):
+            p.signal(signal.SIGKILL)
+            return self.hostile(sb.mode)
+        self.pump(sb, p)
+
+    def pump(self, sb, p):
+        keepalive, last = State.args.keepalive, time.monotonic()
+        eofs, rc, exited_at = 0, None, None
+        while rc is None or (eofs < 2 and time.monotonic() - exited_at < 1):
+            # a background child may hold the pipes open: wait a second at most
+            if sb.gone or State.stop.is_set():
+                return self.abort()
+            try:
+                kind, val = p.q.get(timeout=0.1)
+            except queue.Empty:
+                if time.monotonic() - last >= keepalive:
+                    self.chunk(event(keepalive={}))
+                    last = time.monotonic()
+                continue
+            if kind in ("stdout", "stderr"):
+                self.chunk(event(data={kind: b64(val)}))
+                last = time.monotonic()
+            elif kind == "eof":
+                eofs += 1
+            else:
+                rc, exited_at = val, time.monotonic()
+        self.chunk(end_event(rc) + envelope({}, 2))
+        self.finish_stream()
+
+    def stall(self, sb):
+        while not sb.gone and not State.stop.is_set():
+            if select.select([self.connection], [], [], 0.2)[0]:
+                break  # the client hung up (or wrote something: either way, stop)
+        self.abort()
+
+    def hostile(self, mode):
+        part = event(data={"stdout": b64(b"partial\n")})
+        if mode == "truncate":
+            self.chunk(part + part[:7])
+            return self.abort()
+        if mode == "bad_envelope":
+            self.chunk(part + struct.pack(">BI", 0, 1000) + b'{"event":')
+        elif mode == "bad_json":
+            self.chunk(envelope(b'{"event": {"data": \xff garbage') + envelope({}, 2))
+        elif mode == "huge_envelope":
+            self.chunk(struct.pack(">BI", 0, 64 << 20))
+            filler = b"x" * (1 << 16)
+            for _ in range(1024):
+                self.chunk(filler)
+            self.chunk(envelope({}, 2))
+        elif mode == "bad_base64":
+            self.chunk(event(data={"stdout": "@@ this is not base64 @@"})
+                       + end_event(0) + envelope({}, 2))
+        elif mode == "error_trailer":
+            self.chunk(part + envelope({"error": {"code": "internal", "message": "boom"}}, 2))
+        self.finish_stream()
+
+    # -- test control ------------------------------------------------------
+    def fake(self, path):
+        if (self.command, path) == ("GET", "/_fake/state"):
+            with State.lock:
+                sbs = [{"id": s.id, "state": s.state, "mode": s.mode, "timeout": s.timeout,
+                        "timeoutSetAt": s.timeout_set_at, "endAt": s.end_at, "dir": s.dir,
+                        "home": s.home, "metadata": s.metadata,
+                        "pids": [pid for pid, p in s.procs.items() if p.popen.returncode is None]}
+                       for s in State.sandboxes.values()]
+                reqs = list(State.requests)
+            return self.send_json(200, {"sandboxes": sbs, "requests": reqs})
+        if (self.command, path) != ("POST", "/_fake/mode"):
+            return self.error(404, "Not found")
+        req = self.json_body()
+        if req is None:
+            return
+        if req.get("mode", req.get("next_mode", "")) not in MODES:
+            return self.error(400, "unknown mode")
+        with State.lock:
+            if "create_status" in req:
+                State.create_status = req["create_status"]
+            if "next_mode" in req:
+                State.next_mode = req["next_mode"]
+            if req.get("clear_requests"):
+                State.requests.clear()
+            sb = State.sandboxes.get(req.get("sandbox"))
+        if "sandbox" in req:
+            if sb is None:
+                return self.error(404, "no such sandbox")
+            sb.mode = req.get("mode", "")
+        self.send_json(200, {})
+
+
+def watch(ppid):
+    while not State.stop.wait(0.2):
+        expire()
+        if ppid and os.getppid() != ppid:
+            log("parent went away: exiting")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    ap.add_argument("--api-key", default="e2b_test_key")
+    ap.add_argument("--fail-create", type=int, metavar="CODE", help="every create answers CODE")
+    ap.add_argument("--keepalive", type=float, default=1.0, metavar="SECONDS")
+    ap.add_argument("--no-parent-watch", action="store_true",
+                    help="keep running when the process that started it exits")
+    State.args = ap.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", State.args.port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(0))
+    ppid = 0 if State.args.no_parent_watch or os.getppid() == 1 else os.getppid()
+    threading.Thread(target=watch, args=(ppid,), daemon=True).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        State.stop.set()
+        with State.lock:
+            sbs = list(State.sandboxes.values())
+            State.sandboxes.clear()
+        for s in sbs:
+            s.destroy()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
