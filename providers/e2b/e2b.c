@@ -302,12 +302,16 @@ static char *handle_text(const handle *h)
 static bool copy_field(json_object *o, const char *key, char *out, size_t size,
 		       const char *extra, bool required)
 {
-	json_object *v = member(o, key, json_type_string);
+	json_object *v = NULL;
 
-	if (!v) {
-		out[0] = '\0';
-		return !required && !json_object_object_get_ex(o, key, NULL);
-	}
+	out[0] = '\0';
+	/* Absent and null are the same to proto3 JSON. */
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return !required;
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	if (!required && !*json_object_get_string(v))
+		return true;
 	if (!word_chars(json_object_get_string(v), size - 1, extra))
 		return false;
 	snprintf(out, size, "%s", json_object_get_string(v));
@@ -851,6 +855,10 @@ static int e2b_run(void *self, const char *handle_s, const nx_provider_run *req,
 			    req->timeout_seconds);
 	} else if (s.failed) {
 		*err = s.err;
+		goto lost;
+	} else if (rc == CURLE_PARTIAL_FILE) {
+		fail(err, NX_E_PROTOCOL,
+		     "E2B's stream ended before the process did (the connection closed mid-stream)");
 		goto lost;
 	} else if (rc != CURLE_OK) {
 		fail(err, NX_E_UNREACHABLE, "cannot reach the E2B sandbox: %s",

@@ -4,96 +4,79 @@
     python3 tests/fake/e2b_server.py [--port 0] [--api-key e2b_test_key]
             [--fail-create CODE] [--keepalive 1.0] [--no-parent-watch]
 
-It listens on 127.0.0.1 only, prints exactly one line "PORT <n>" on stdout,
-and logs "METHOD PATH STATUS" for each request on stderr.  Point the plugin
-at it with
+Listens on 127.0.0.1 only, prints exactly one line "PORT <n>" on stdout and
+logs "METHOD PATH STATUS" per request on stderr.  Point the plugin at it with
     E2B_API_URL=http://127.0.0.1:<n>
     E2B_ENVD_URL=http://127.0.0.1:<n>/envd/{sandboxID}
-SIGTERM or SIGINT (or its parent going away, unless --no-parent-watch)
-kills every process it started and removes every sandbox directory.
+On SIGTERM, SIGINT, SIGHUP, or when the process that started it exits
+(unless --no-parent-watch), it kills every process it started and removes
+every sandbox directory.
 
-Control plane; X-API-Key must equal --api-key, else 401 "Invalid API key".
-Errors are {"code": N, "message": "..."}.
-    POST   /sandboxes               {"templateID", "timeout" (15), "metadata",
-                                    "envVars"} -> 201 {sandboxID, templateID,
-                                    alias, clientID, envdVersion,
-                                    envdAccessToken, trafficAccessToken, domain}
-    GET    /v2/sandboxes            ?state=running,paused&metadata=k%3Dv
-                                    &limit=N&nextToken=T (X-Next-Token header)
-    GET    /sandboxes/{id}          200; 404 once killed or expired
-    DELETE /sandboxes/{id}          204; 404 when gone
-    POST   /sandboxes/{id}/timeout  {"timeout": s} 204: the sandbox is gone s
-                                    seconds from now (unless paused then)
-    POST   /sandboxes/{id}/pause    204 (its processes get SIGSTOP); 409 if paused
-    POST   /sandboxes/{id}/connect  {"timeout": s}: 201 resumed, 200 was running
+Control plane.  X-API-Key must equal --api-key, else 401 "Invalid API key";
+errors are {"code": N, "message": "..."}.
+  POST   /sandboxes               {"templateID", "timeout" (15), "metadata",
+                                  "envVars"} -> 201 {sandboxID, templateID, alias,
+                                  clientID, envdVersion, envdAccessToken,
+                                  trafficAccessToken: null, domain: null}
+  GET    /v2/sandboxes            ?state=running,paused&metadata=k%3Dv&limit=N
+                                  &nextToken=T; X-Next-Token when more
+  GET    /sandboxes/{id}          200; 404 once killed or expired
+  DELETE /sandboxes/{id}          204; 404 when gone
+  POST   /sandboxes/{id}/timeout  {"timeout": s} 204; gone s seconds from now
+                                  (a paused sandbox does not expire)
+  POST   /sandboxes/{id}/pause    204, its processes get SIGSTOP; 409 if paused
+  POST   /sandboxes/{id}/connect  {"timeout": s} 201 resumed, 200 was running
 
-envd, per sandbox under /envd/{id}: unknown or killed sandbox 404, paused
-502 (JSON bodies, like E2B's proxy), then X-Access-Token must equal the
-sandbox's envdAccessToken, else 401.
-    POST /envd/{id}/process.Process/Start       Connect server stream
-    POST /envd/{id}/process.Process/SendSignal  {"process":{"pid"},"signal"}
-    GET  /envd/{id}/health                      204
-    GET  /envd/{id}/files?path=P                download the file
-    POST /envd/{id}/files?path=P                upload (octet-stream or
-                                                multipart field "file")
-Start really runs cmd + args on this machine (no shell), each process in a
-session of its own.  The sandbox's temporary directory holds its file
-system: /home/user is <dir>/root/home/user, any other absolute path P is
-<dir>/root/P; relative paths are under /home/user.  Processes run with
-the mapped cwd and HOME, and "/home/user" inside cmd, args and env values
-is rewritten to the mapped directory, so a file uploaded to /home/user/x
-can be run as /home/user/x.  stdin is /dev/null.  The stream sends start,
-data (stdout/stderr, base64), a keepalive each --keepalive seconds of
-silence, end (proto3 zero values omitted), then the 0x02 trailer {}.
+envd under /envd/{id}: unknown or killed sandbox 404, paused 502 (JSON, like
+E2B's proxy); then X-Access-Token must be the sandbox's envdAccessToken (401).
+  POST /envd/{id}/process.Process/Start       Connect streaming, see below
+  POST /envd/{id}/process.Process/SendSignal  {"process":{"pid":N},"signal":
+                                              "SIGNAL_SIGKILL"} -> 200 {}
+  GET  /envd/{id}/health                      204
+  GET  /envd/{id}/files?path=P                the file's bytes
+  POST /envd/{id}/files?path=P                upload: octet-stream body or
+                                              multipart field "file"
+Start really runs cmd + args here (no shell), each process in a session of its
+own, stdin /dev/null.  The sandbox's temp directory holds its file system:
+/home/user is <dir>/root/home/user, another absolute path P is <dir>/root/P, a
+relative path is under /home/user.  cwd and HOME are mapped, and "/home/user"
+in cmd, args and env values is rewritten to the mapped directory, so a file
+uploaded to /home/user/x runs as /home/user/x.  The stream: start, data
+(stdout/stderr base64) as output arrives, a keepalive after each --keepalive
+seconds of silence, end (proto3: zero values omitted; a signal gives
+{"exited" omitted, "status": "signal: killed"}), then the 0x02 trailer {}.
 
 Hostile modes, per sandbox: metadata {"fake_mode": M} at create, or
-/_fake/mode below.  In the Start modes the real process is killed at once.
-    truncate          start, data "partial\\n", 7 bytes of an envelope, then
-                      the connection drops (no terminating chunk)
-    bad_envelope      start, data, a header declaring 1000 bytes with 9
-                      following, then a clean end of the HTTP body
-    bad_json          start, a well-framed envelope of garbage JSON, trailer
-    huge_envelope     start, a header declaring 64 MiB, then 64 MiB of "x"
-                      for as long as the client reads
-    bad_base64        start, stdout data that is not base64, end, trailer
-    stall             start, then nothing at all (the process keeps running)
-                      until the client hangs up or the sandbox is gone
-    error_trailer     start, data "partial\\n", trailer
-                      {"error":{"code":"internal","message":"boom"}}
-    unsupported_pause pause answers 404 {"code":404,"message":"Not found"}
-    http500           every control-plane call for it after create: 500
-    disk_full         uploads answer 507
+/_fake/mode.  The Start modes kill the real process at once.
+  truncate           start, data "partial\\n", 7 bytes of an envelope, then
+                     the connection drops (no terminating chunk)
+  bad_envelope       start, data, a header declaring 1000 bytes and 9 bytes,
+                     then a clean end of the HTTP body
+  bad_json           start, a well-framed envelope of garbage JSON, trailer {}
+  huge_envelope      start, a header declaring 64 MiB, then 64 MiB of "x" for
+                     as long as the client reads, trailer {}
+  bad_base64         start, stdout data that is not base64, end, trailer {}
+  stall              start, then nothing (no keepalives; the process keeps
+                     running) until the client hangs up or the sandbox is gone
+  error_trailer      start, data "partial\\n", then the trailer
+                     {"error":{"code":"internal","message":"boom"}}
+  unsupported_pause  pause answers 404 {"code":404,"message":"Not found"}
+  http500            every control-plane call for it after create: 500
+  disk_full          uploads answer 507
 
 Test control, no auth:
-    POST /_fake/mode  {"create_status": N}       next create answers N
-                      {"next_mode": M}           next created sandbox's mode
-                      {"sandbox": id, "mode": M} change a live sandbox's mode
-                      {"clear_requests": true}   empty the request log
-    GET  /_fake/state {"sandboxes": [{id, state, mode, timeout, timeoutSetAt,
-                      endAt, dir, home, pids}], "requests": [{method, path,
-                      status, headers, body}]}
+  POST /_fake/mode   {"create_status": N}        the next create answers N
+                     {"next_mode": M}            the next sandbox gets mode M
+                     {"sandbox": ID, "mode": M}  change a live sandbox's mode
+                     {"clear_requests": true}    empty the request log
+  GET  /_fake/state  {"sandboxes": [{id, state, mode, timeout, timeoutSetAt,
+                     endAt, dir, home, metadata, pids}], "requests": [{method,
+                     path, status, headers, body}]} (last 1000 requests)
 """
 
-import argparse
-import base64
-import email.parser
-import email.policy
-import json
-import os
-import posixpath
-import queue
-import re
-import secrets
-import select
-import shutil
-import signal
-import string
-import struct
-import subprocess
-import sys
-import tempfile
-import threading
-import time
+import argparse, base64, email.parser, email.policy, json, os, posixpath, queue, re
+import secrets, select, shutil, signal, string, struct, subprocess, sys, tempfile
+import threading, time, traceback
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -101,8 +84,9 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 HOME = "/home/user"
 HOME_RE = re.compile(r"/home/user(?![\w.-])")
 MAX_BODY = 256 << 20
-MODES = {"", "truncate", "bad_envelope", "bad_json", "huge_envelope", "bad_base64",
-         "stall", "error_trailer", "unsupported_pause", "http500", "disk_full"}
+STREAM_MODES = {"truncate", "bad_envelope", "bad_json", "huge_envelope", "bad_base64",
+                "error_trailer"}
+MODES = STREAM_MODES | {"", "stall", "unsupported_pause", "http500", "disk_full"}
 # Go's names for signals, as envd's "status" carries them.
 SIGNAMES = {1: "hangup", 2: "interrupt", 3: "quit", 6: "aborted", 9: "killed",
             11: "segmentation fault", 13: "broken pipe", 15: "terminated"}
@@ -127,10 +111,6 @@ def log(msg):
     sys.stderr.flush()
 
 
-def rfc3339(t):
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def b64(data):
     return base64.b64encode(data).decode()
 
@@ -145,13 +125,10 @@ def event(**ev):
 
 
 def end_event(rc):
-    if rc >= 0:
-        end = {"exited": True, "status": f"exit status {rc}"}
-        if rc:
-            end["exitCode"] = rc
-    else:  # killed by a signal: exited and exitCode are zero, so omitted
-        end = {"status": "signal: " + SIGNAMES.get(-rc, f"signal {-rc}")}
-    return event(end=end)
+    if rc < 0:  # killed by a signal: exited (false) and exitCode (0) are omitted
+        return event(end={"status": "signal: " + SIGNAMES.get(-rc, f"signal {-rc}")})
+    end = {"exited": True, "status": f"exit status {rc}"}
+    return event(end=dict(end, exitCode=rc) if rc else end)
 
 
 def valid_timeout(t):
@@ -162,8 +139,7 @@ class Proc:
     """A running command; its output, EOFs and exit status arrive on q."""
 
     def __init__(self, popen):
-        self.popen = popen
-        self.q = queue.Queue()
+        self.popen, self.q = popen, queue.Queue()
         for name, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
             threading.Thread(target=self._read, args=(name, pipe), daemon=True).start()
         threading.Thread(target=lambda: self.q.put(("exit", popen.wait())), daemon=True).start()
@@ -183,17 +159,14 @@ class Proc:
 
 class Sandbox:
     def __init__(self, template, timeout, metadata, env_vars, mode):
-        alnum = string.ascii_lowercase + string.digits
-        self.id = "".join(secrets.choice(alnum) for _ in range(20))
+        self.id = "".join(secrets.choice(string.ascii_lowercase + string.digits)
+                          for _ in range(20))
         self.template, self.metadata, self.env_vars, self.mode = template, metadata, env_vars, mode
         self.token = secrets.token_urlsafe(24)
         self.dir = tempfile.mkdtemp(prefix=f"e2b-fake-{self.id}-")
         self.home = self.host_path(HOME)
         os.makedirs(self.home)
-        self.started = time.time()
-        self.state = "running"
-        self.procs = {}
-        self.gone = False
+        self.started, self.state, self.procs, self.gone = time.time(), "running", {}, False
         self.set_timeout(timeout)
 
     def set_timeout(self, timeout):
@@ -208,18 +181,15 @@ class Sandbox:
 
     def created(self):
         return {"sandboxID": self.id, "templateID": self.template, "alias": self.template,
-                "clientID": "6532622b", "envdVersion": "0.2.0",
-                "envdAccessToken": self.token, "trafficAccessToken": None, "domain": None}
+                "clientID": "6532622b", "envdVersion": "0.2.0", "envdAccessToken": self.token,
+                "trafficAccessToken": None, "domain": None}
 
     def listed(self):
+        iso = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat()[:-6] + "Z"  # noqa: E731
         return {"sandboxID": self.id, "templateID": self.template, "alias": self.template,
-                "clientID": "6532622b", "envdVersion": "0.2.0",
-                "startedAt": rfc3339(self.started), "endAt": rfc3339(self.end_at),
-                "state": self.state, "cpuCount": 2, "memoryMB": 512, "diskSizeMB": 512,
-                "metadata": self.metadata}
-
-    def detail(self):
-        return dict(self.listed(), envdAccessToken=self.token, domain=None)
+                "clientID": "6532622b", "envdVersion": "0.2.0", "startedAt": iso(self.started),
+                "endAt": iso(self.end_at), "state": self.state, "cpuCount": 2,
+                "memoryMB": 512, "diskSizeMB": 512, "metadata": self.metadata}
 
     def signal_all(self, sig):
         for p in list(self.procs.values()):
@@ -242,10 +212,6 @@ def expire():
         s.destroy()
 
 
-class BadRequest(Exception):
-    pass
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "e2b-fake/1"
@@ -257,15 +223,21 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             log(f"{self.command} {self.path}: client went away")
             self.close_connection = True
+        except Exception:
+            log(traceback.format_exc())
+            self.close_connection = True
+            try:  # useless if the answer had begun, but the connection closes anyway
+                self.error(500, "fake server bug, see its stderr")
+            except OSError:
+                pass
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = handle_any
 
     # -- plumbing ----------------------------------------------------------
     def log_request(self, code="-", size="-"):
         log(f"{self.command} {self.path} {int(code)}")
-        try:
-            raw = self.body[5:] if self.body[:1] == b"\0" else self.body
-            parsed = json.loads(raw) if raw else None
+        try:  # a Start request's body is one envelope
+            parsed = json.loads(self.body[5:] if self.body[:1] == b"\0" else self.body)
         except ValueError:
             parsed = None
         with State.lock:
@@ -283,34 +255,30 @@ class Handler(BaseHTTPRequestHandler):
                 out += self.rfile.read(size)
                 self.rfile.readline(1024)
                 if len(out) > MAX_BODY:
-                    raise BadRequest("body too large")
+                    raise ValueError("request body too large")
             while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                pass
+                pass  # trailers
             return bytes(out)
         n = int(self.headers.get("Content-Length") or 0)
-        if n < 0 or n > MAX_BODY:
-            raise BadRequest("bad Content-Length")
+        if not 0 <= n <= MAX_BODY:
+            raise ValueError("bad Content-Length")
         return self.rfile.read(n)
 
-    def send_json(self, status, obj, headers=()):
-        data = json.dumps(obj).encode()
+    def reply(self, status, data=b"", ctype="application/json", headers=()):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if status != 204:
+            headers = [("Content-Type", ctype), ("Content-Length", len(data)), *headers]
         for k, v in headers:
-            self.send_header(k, v)
+            self.send_header(k, str(v))
         self.end_headers()
         self.wfile.write(data)
 
-    def error(self, status, message):
-        self.send_json(status, {"code": status, "message": message})
+    def send_json(self, status, obj, headers=()):
+        self.reply(status, json.dumps(obj).encode(), headers=headers)
 
-    def connect_error(self, status, code, message):
-        self.send_json(status, {"code": code, "message": message})
-
-    def no_content(self):
-        self.send_response(204)
-        self.end_headers()
+    def error(self, status, message, code=None):
+        """E2B's {"code": N}, or Connect's {"code": "name"} when code is given."""
+        self.send_json(status, {"code": code or status, "message": message})
 
     def json_body(self):
         """The request's JSON object, or None after answering 400."""
@@ -320,8 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                 return obj
         except ValueError:
             pass
-        self.error(400, "request body is not a JSON object")
-        return None
+        return self.error(400, "request body is not a JSON object")
 
     def begin_stream(self):
         self.send_response(200)
@@ -348,25 +315,23 @@ class Handler(BaseHTTPRequestHandler):
     def route(self):
         url = urlsplit(self.path)
         self.query = parse_qs(url.query)
-        try:
+        try:  # read it first, whatever the answer, to keep the connection usable
             self.body = self.read_body()
-        except (BadRequest, ValueError) as e:
+        except ValueError as e:
             self.close_connection = True
             return self.error(400, str(e))
         expire()
-        path = url.path
-        if path.startswith("/_fake/"):
-            return self.fake(path)
-        m = re.fullmatch(r"/envd/([^/]+)(/.*)", path)
-        if m:
+        if url.path.startswith("/_fake/"):
+            return self.fake(url.path)
+        if m := re.fullmatch(r"/envd/([^/]+)(/.*)", url.path):
             return self.envd(m[1], m[2])
         if self.headers.get("X-API-Key") != State.args.api_key:
             return self.error(401, "Invalid API key")
-        if path == "/sandboxes" and self.command == "POST":
+        if (self.command, url.path) == ("POST", "/sandboxes"):
             return self.create()
-        if path == "/v2/sandboxes" and self.command == "GET":
+        if (self.command, url.path) == ("GET", "/v2/sandboxes"):
             return self.list()
-        m = re.fullmatch(r"/sandboxes/([^/]+)(?:/(timeout|pause|connect|resume))?", path)
+        m = re.fullmatch(r"/sandboxes/([^/]+)(?:/(timeout|pause|connect|resume))?", url.path)
         if not m:
             return self.error(404, "Not found")
         with State.lock:
@@ -379,9 +344,7 @@ class Handler(BaseHTTPRequestHandler):
                   ("POST", "timeout"): self.set_timeout, ("POST", "pause"): self.pause,
                   ("POST", "connect"): self.connect, ("POST", "resume"): self.connect,
                   }.get((self.command, m[2]))
-        if action is None:
-            return self.error(405, "method not allowed")
-        return action(sb)
+        return action(sb) if action else self.error(405, "method not allowed")
 
     # -- control plane -----------------------------------------------------
     def create(self):
@@ -402,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
         for d in (metadata, env_vars):
             if not isinstance(d, dict) or not all(isinstance(v, str) for v in d.values()):
                 return self.error(400, "metadata and envVars must map strings to strings")
-        mode = mode if mode is not None else metadata.get("fake_mode", "")
+        mode = metadata.get("fake_mode", "") if mode is None else mode
         if mode not in MODES:
             return self.error(400, f"unknown fake_mode \"{mode}\"")
         sb = Sandbox(template, timeout, metadata, env_vars, mode)
@@ -417,38 +380,36 @@ class Handler(BaseHTTPRequestHandler):
             limit = int(self.query.get("limit", ["100"])[0])
             start = int(self.query.get("nextToken", ["0"])[0])
         except ValueError:
-            return self.error(400, "bad limit or nextToken")
+            limit = start = -1
         if not states <= {"running", "paused"} or not 1 <= limit <= 100 or start < 0:
             return self.error(400, "bad state, limit or nextToken")
         with State.lock:
             sbs = sorted(State.sandboxes.values(), key=lambda s: (s.started, s.id))
         sbs = [s for s in sbs if s.state in states and all(s.metadata.get(k) == v for k, v in want)]
-        more = [("X-Next-Token", str(start + limit))] if start + limit < len(sbs) else []
+        more = [("X-Next-Token", start + limit)] if start + limit < len(sbs) else []
         self.send_json(200, [s.listed() for s in sbs[start:start + limit]], more)
 
     def get(self, sb):
-        self.send_json(200, sb.detail())
+        self.send_json(200, dict(sb.listed(), envdAccessToken=sb.token, domain=None))
 
     def kill(self, sb):
         with State.lock:
             State.sandboxes.pop(sb.id, None)
         sb.destroy()
-        self.no_content()
+        self.reply(204)
 
     def timeout_arg(self):
         """The body's "timeout", or None after answering 400."""
         req = self.json_body()
-        if req is None:
-            return None
-        if not valid_timeout(req.get("timeout")):
-            return self.error(400, "timeout must be an integer from 0 to 86400")
-        return req["timeout"]
+        if req is not None and valid_timeout(req.get("timeout")):
+            return req["timeout"]
+        if req is not None:
+            self.error(400, "timeout must be an integer from 0 to 86400")
 
     def set_timeout(self, sb):
-        timeout = self.timeout_arg()
-        if timeout is not None:
+        if (timeout := self.timeout_arg()) is not None:
             sb.set_timeout(timeout)
-            self.no_content()
+            self.reply(204)
 
     def pause(self, sb):
         if sb.mode == "unsupported_pause":
@@ -457,18 +418,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(409, f"sandbox \"{sb.id}\" is already paused")
         sb.state = "paused"
         sb.signal_all(signal.SIGSTOP)
-        self.no_content()
+        self.reply(204)
 
     def connect(self, sb):
-        timeout = self.timeout_arg()
-        if timeout is None:
+        if (timeout := self.timeout_arg()) is None:
             return
         resumed = sb.state == "paused"
         if resumed:
             sb.state = "running"
             sb.signal_all(signal.SIGCONT)
-            sb.set_timeout(timeout)
-        elif time.time() + timeout > sb.end_at:  # a running one is only extended
+        if resumed or time.time() + timeout > sb.end_at:  # a running one is only extended
             sb.set_timeout(timeout)
         self.send_json(201 if resumed else 200, sb.created())
 
@@ -483,61 +442,55 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(502, {"sandboxId": sid, "code": 502,
                                         "message": "The sandbox is paused"})
         if self.headers.get("X-Access-Token") != sb.token:
-            return self.connect_error(401, "unauthenticated", "invalid access token")
-        route = (self.command, sub)
-        if route == ("GET", "/health"):
-            return self.no_content()
-        if route == ("POST", "/process.Process/Start"):
-            return self.start(sb)
-        if route == ("POST", "/process.Process/SendSignal"):
-            return self.send_signal(sb)
-        if sub == "/files" and self.command in ("GET", "POST"):
-            return self.files(sb)
-        return self.connect_error(404, "not_found", f"no route {self.command} {sub}")
+            return self.error(401, "invalid access token", "unauthenticated")
+        handler = {("GET", "/health"): lambda _: self.reply(204),
+                   ("POST", "/process.Process/Start"): self.start,
+                   ("POST", "/process.Process/SendSignal"): self.send_signal,
+                   ("GET", "/files"): self.download, ("POST", "/files"): self.upload,
+                   }.get((self.command, sub))
+        if handler is None:
+            return self.error(404, f"no route {self.command} {sub}", "not_found")
+        handler(sb)
 
     def send_signal(self, sb):
         try:
             req = json.loads(self.body)
             pid, sig = req["process"]["pid"], SIGNALS[req["signal"]]
         except (ValueError, KeyError, TypeError):
-            return self.connect_error(400, "invalid_argument", "bad SendSignal request")
+            return self.error(400, "bad SendSignal request", "invalid_argument")
         p = sb.procs.get(pid) if isinstance(pid, int) else None
         if p is None or p.popen.returncode is not None:
-            return self.connect_error(404, "not_found", f"process with pid {pid} not found")
+            return self.error(404, f"process with pid {pid} not found", "not_found")
         p.signal(sig)
         self.send_json(200, {})
 
-    def files(self, sb):
+    def download(self, sb):
         path = self.query.get("path", [""])[0]
+        try:
+            with open(sb.host_path(path), "rb") as f:
+                data = f.read()
+        except OSError:
+            return self.error(404, f"path \"{path}\" does not exist or is not a file")
+        self.reply(200, data, "application/octet-stream")
+
+    def upload(self, sb):
+        path, data = self.query.get("path", [""])[0], self.body
         if not path:
             return self.error(400, "path is required")
-        host = sb.host_path(path)
-        if self.command == "GET":
-            try:
-                with open(host, "rb") as f:
-                    data = f.read()
-            except OSError:
-                return self.error(404, f"path \"{path}\" does not exist or is not a file")
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            return self.wfile.write(data)
         if sb.mode == "disk_full":
             return self.error(507, "not enough disk space")
-        data = self.body
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("multipart/form-data"):
             msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + data)
             parts = [p for p in msg.iter_parts()
                      if p.get_param("name", header="content-disposition") == "file"]
             if not parts:
                 return self.error(400, "multipart body has no \"file\" field")
             data = parts[0].get_payload(decode=True)
         try:
-            os.makedirs(os.path.dirname(host), exist_ok=True)
-            with open(host, "wb") as f:
+            os.makedirs(os.path.dirname(sb.host_path(path)), exist_ok=True)
+            with open(sb.host_path(path), "wb") as f:
                 f.write(data)
         except OSError as e:
             return self.error(400, f"cannot write \"{path}\": {e.strerror}")
@@ -545,7 +498,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def start(self, sb):
         if not self.headers.get("Content-Type", "").startswith("application/connect+json"):
-            return self.connect_error(415, "invalid_argument", "want application/connect+json")
+            return self.error(415, "want application/connect+json", "invalid_argument")
         try:
             flags, size = struct.unpack(">BI", self.body[:5])
             if flags != 0 or size != len(self.body) - 5:
@@ -567,30 +520,27 @@ class Handler(BaseHTTPRequestHandler):
                                      start_new_session=True)
         except OSError as e:
             return self.stream_error("internal", f"error starting process: {e}")
-        p = Proc(popen)
-        sb.procs[popen.pid] = p
+        p = sb.procs[popen.pid] = Proc(popen)
         log(f"sandbox {sb.id}: pid {popen.pid} runs {[cmd] + args}")
         self.begin_stream()
         self.chunk(event(start={"pid": popen.pid}))
         if sb.mode == "stall":
             return self.stall(sb)
-        if sb.mode in ("truncate", "bad_envelope", "bad_json", "huge_envelope",
-                       "bad_base64", "error_trailer"):
+        if sb.mode in STREAM_MODES:
             p.signal(signal.SIGKILL)
             return self.hostile(sb.mode)
         self.pump(sb, p)
 
     def pump(self, sb, p):
-        keepalive, last = State.args.keepalive, time.monotonic()
-        eofs, rc, exited_at = 0, None, None
+        eofs, rc, exited_at, last = 0, None, 0, time.monotonic()
+        # A background child may hold the pipes open: wait a second for EOF at most.
         while rc is None or (eofs < 2 and time.monotonic() - exited_at < 1):
-            # a background child may hold the pipes open: wait a second at most
             if sb.gone or State.stop.is_set():
                 return self.abort()
             try:
                 kind, val = p.q.get(timeout=0.1)
             except queue.Empty:
-                if time.monotonic() - last >= keepalive:
+                if time.monotonic() - last >= State.args.keepalive:
                     self.chunk(event(keepalive={}))
                     last = time.monotonic()
                 continue
@@ -607,7 +557,7 @@ class Handler(BaseHTTPRequestHandler):
     def stall(self, sb):
         while not sb.gone and not State.stop.is_set():
             if select.select([self.connection], [], [], 0.2)[0]:
-                break  # the client hung up (or wrote something: either way, stop)
+                break  # the client hung up (or wrote something: stop either way)
         self.abort()
 
     def hostile(self, mode):
@@ -621,9 +571,8 @@ class Handler(BaseHTTPRequestHandler):
             self.chunk(envelope(b'{"event": {"data": \xff garbage') + envelope({}, 2))
         elif mode == "huge_envelope":
             self.chunk(struct.pack(">BI", 0, 64 << 20))
-            filler = b"x" * (1 << 16)
             for _ in range(1024):
-                self.chunk(filler)
+                self.chunk(b"x" * 65536)
             self.chunk(envelope({}, 2))
         elif mode == "bad_base64":
             self.chunk(event(data={"stdout": "@@ this is not base64 @@"})
@@ -635,7 +584,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- test control ------------------------------------------------------
     def fake(self, path):
         if (self.command, path) == ("GET", "/_fake/state"):
-            with State.lock:
+            with State.lock:  # not held while answering: log_request takes it
                 sbs = [{"id": s.id, "state": s.state, "mode": s.mode, "timeout": s.timeout,
                         "timeoutSetAt": s.timeout_set_at, "endAt": s.end_at, "dir": s.dir,
                         "home": s.home, "metadata": s.metadata,
@@ -645,23 +594,26 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"sandboxes": sbs, "requests": reqs})
         if (self.command, path) != ("POST", "/_fake/mode"):
             return self.error(404, "Not found")
-        req = self.json_body()
-        if req is None:
+        if (req := self.json_body()) is None:
             return
-        if req.get("mode", req.get("next_mode", "")) not in MODES:
+        if any(req.get(k, "") not in MODES for k in ("mode", "next_mode")):
             return self.error(400, "unknown mode")
+        status = req.get("create_status")
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            return self.error(400, "create_status must be an HTTP status")
+        with State.lock:
+            sb = State.sandboxes.get(req.get("sandbox"))
+        if "sandbox" in req and sb is None:
+            return self.error(404, "no such sandbox")
+        if sb:
+            sb.mode = req.get("mode", "")
         with State.lock:
             if "create_status" in req:
-                State.create_status = req["create_status"]
+                State.create_status = status
             if "next_mode" in req:
                 State.next_mode = req["next_mode"]
             if req.get("clear_requests"):
                 State.requests.clear()
-            sb = State.sandboxes.get(req.get("sandbox"))
-        if "sandbox" in req:
-            if sb is None:
-                return self.error(404, "no such sandbox")
-            sb.mode = req.get("mode", "")
         self.send_json(200, {})
 
 
@@ -682,11 +634,11 @@ def main():
     ap.add_argument("--no-parent-watch", action="store_true",
                     help="keep running when the process that started it exits")
     State.args = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(0))
     server = ThreadingHTTPServer(("127.0.0.1", State.args.port), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(0))
     ppid = 0 if State.args.no_parent_watch or os.getppid() == 1 else os.getppid()
     threading.Thread(target=watch, args=(ppid,), daemon=True).start()
     try:
@@ -696,8 +648,7 @@ def main():
     finally:
         State.stop.set()
         with State.lock:
-            sbs = list(State.sandboxes.values())
-            State.sandboxes.clear()
+            sbs, State.sandboxes = list(State.sandboxes.values()), {}
         for s in sbs:
             s.destroy()
         server.server_close()
