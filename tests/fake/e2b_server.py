@@ -45,6 +45,8 @@ uploaded to /home/user/x runs as /home/user/x.  The stream: start, data
 (stdout/stderr base64) as output arrives, a keepalive after each --keepalive
 seconds of silence, end (proto3: zero values omitted; a signal gives
 {"exited" omitted, "status": "signal: killed"}), then the 0x02 trailer {}.
+As with envd, a process outlives a client that hangs up; SendSignal, the
+sandbox's end or the server's kills it (/_fake/state lists live pids).
 
 Hostile modes, per sandbox: metadata {"fake_mode": M} at create, or
 /_fake/mode.  The Start modes kill the real process at once.
@@ -617,6 +619,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {})
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stalled stream must not hold up the exit
+    request_queue_size = 64
+
+
 def watch(ppid):
     while not State.stop.wait(0.2):
         expire()
@@ -634,17 +641,15 @@ def main():
     ap.add_argument("--no-parent-watch", action="store_true",
                     help="keep running when the process that started it exits")
     State.args = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell starts background jobs with it ignored
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: sys.exit(0))
-    server = ThreadingHTTPServer(("127.0.0.1", State.args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", State.args.port), Handler)
     print(f"PORT {server.server_address[1]}", flush=True)
     ppid = 0 if State.args.no_parent_watch or os.getppid() == 1 else os.getppid()
     threading.Thread(target=watch, args=(ppid,), daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         State.stop.set()
         with State.lock:
