@@ -260,6 +260,8 @@ class Bench:
                 self.nexus_path = shutil.copy2("nexus", bindir)
                 if "NEXUS_AGENT" not in env:
                     env["NEXUS_AGENT"] = shutil.copy2("nexus-agent", bindir)
+                if "NEXUS_SERVER" not in env:
+                    env["NEXUS_SERVER"] = shutil.copy2("nexus-server", bindir)
             except BaseException:
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 raise

@@ -62,6 +62,11 @@ const char *nx_seccomp_dir(void)
 	return env_or("NEXUS_SECCOMP_DIR", NX_PKGDATADIR "/seccomp");
 }
 
+const char *nx_server_path(void)
+{
+	return env_or("NEXUS_SERVER", NX_PKGLIBEXECDIR "/nexus-server");
+}
+
 const char *nx_plugin_dir(void)
 {
 	return env_or("NEXUS_PLUGIN_DIR", NX_PKGLIBDIR "/providers");

@@ -20,6 +20,8 @@ NX_HIDDEN const char *nx_seccomp_dir(void);
 /* Where provider plugins (NAME.so) are: NEXUS_PLUGIN_DIR, or the installed
  * one. */
 NX_HIDDEN const char *nx_plugin_dir(void);
+/* The program 'nexus serve' runs: NEXUS_SERVER, or the installed one. */
+NX_HIDDEN const char *nx_server_path(void);
 /* $NEXUS_RUNTIMES_DIR, else PKGDATADIR/runtimes. */
 NX_HIDDEN const char *nx_runtimes_dir(void);
 /* Make dir and its parents, the last one with the given mode. */

@@ -140,7 +140,7 @@ E2B_API_KEY=wrong_key run_cli nexus sandbox create badkey --provider e2b
 one_line "a wrong key" 1 "E2B refused the API key \(HTTP 401: Invalid API key\); check E2B_API_KEY"
 
 # ---- the core binary knows nothing of the plugin -------------------------------------
-is "$(nm "$NEXUS_BIN" 2>/dev/null | grep -ci e2b)" 0 "nm: no e2b symbol in nexus"
+is "$(nm "$NEXUS_BIN" 2>/dev/null | awk '{ print $NF }' | grep -ci e2b)" 0 "nm: no e2b symbol in nexus"
 is "$(ldd "$NEXUS_BIN" | grep -cE 'e2b|libcurl')" 0 "ldd: nexus links neither the plugin nor libcurl"
 
 tap_done

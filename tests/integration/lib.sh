@@ -7,6 +7,7 @@
 NEXUS_BIN="${NEXUS_BIN:-$top_builddir/nexus}"
 NEXUS_DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nexus-test.XXXXXX")
 NEXUS_AGENT="${NEXUS_AGENT:-$top_builddir/nexus-agent}"
+NEXUS_SERVER="${NEXUS_SERVER:-$top_builddir/nexus-server}"
 # The build tree's seccomp/: container.json and the compiled .bpf filters.
 NEXUS_SECCOMP_DIR="${NEXUS_SECCOMP_DIR:-$top_builddir/seccomp}"
 NEXUS_RUNTIMES_DIR="${NEXUS_RUNTIMES_DIR:-$top_srcdir/runtimes}"
@@ -16,7 +17,7 @@ NEXUS_PLUGIN_DIR="${NEXUS_PLUGIN_DIR:-$top_builddir/providers/e2b/.libs}"
 # Runs must come over the run socket unless a test says otherwise: with
 # "auto", a broken socket would go unnoticed behind the exec fallback.
 NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-socket}"
-export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER \
+export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SERVER NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER \
 	NEXUS_RUN_TRANSPORT NEXUS_PLUGIN_DIR
 
 # The spec's examples call "nexus": make that name mean this build.

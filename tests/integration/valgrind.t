@@ -76,7 +76,7 @@ report="$NEXUS_DATA_DIR/vg-serve.txt"
 # exec all the way down, so that $! is valgrind's own pid for the kill.
 (exec "$top_builddir/libtool" --mode=execute valgrind -q --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-	--log-file="$report" "$NEXUS_BIN" serve --port $PORT 2>/dev/null) &
+	--log-file="$report" "$NEXUS_SERVER" --port $PORT 2>/dev/null) &
 vg_pid=$!
 for _ in $(seq 200); do
 	curl -sf --max-time 1 "http://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break

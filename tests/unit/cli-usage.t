@@ -2,6 +2,7 @@
 # git's t0450), and the CLI's usage errors need no Docker.
 . "$top_srcdir/tests/lib/tap.sh"
 NEXUS_BIN="$top_builddir/nexus"
+export NEXUS_SERVER="$top_builddir/nexus-server"
 export NEXUS_DATA_DIR=$(mktemp -d)
 trap 'rm -rf "$NEXUS_DATA_DIR"' EXIT
 
