@@ -39,7 +39,21 @@ run_cli nexus sandbox create nokey --provider e2b
 one_line "no E2B_API_KEY" 2 'E2B API key required: set E2B_API_KEY'
 E2B_API_KEY=$KEY NEXUS_PLUGIN_DIR=/nonexistent run_cli nexus sandbox create noplugin --provider e2b
 one_line "no plugin installed" 1 "provider 'e2b' is not installed \(no /nonexistent/e2b.so\)"
-is "$(rows)" "[]" "neither left a row"
+# A plugin of another ABI, and a file that is no shared object at all.
+BAD="$NEXUS_DATA_DIR/plugins"
+mkdir -p "$BAD"
+cat >"$BAD/old.c" <<'C'
+#include "nexus-provider.h"
+static const nx_provider old = { .abi_version = 99, .struct_size = 16, .name = "old" };
+const nx_provider *nx_provider_plugin(void) { return &old; }
+C
+${CC:-cc} -shared -fPIC -I"$top_srcdir/src" -o "$BAD/old.so" "$BAD/old.c"
+printf 'not an ELF file\n' >"$BAD/junk.so"
+E2B_API_KEY=$KEY NEXUS_PLUGIN_DIR=$BAD run_cli nexus sandbox create x --provider old
+one_line "a plugin of another ABI" 1 "provider $BAD/old.so has ABI 99 \(size 16\); this nexus needs ABI 1"
+E2B_API_KEY=$KEY NEXUS_PLUGIN_DIR=$BAD run_cli nexus sandbox create x --provider junk
+one_line "a file that is not a plugin" 1 "cannot load provider plugin $BAD/junk.so: "
+is "$(rows)" "[]" "none of them left a row"
 run_cli nexus sandbox list
 is "$rc" 0 "the rest of nexus works without the key"
 
