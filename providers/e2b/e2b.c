@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nexus-provider.h"
 
@@ -622,23 +623,37 @@ static size_t on_stream(char *data, size_t size, size_t n, void *ud)
 	return s->failed || s->over ? 0 : size * n;
 }
 
+/* The template with {sandboxID} and {domain} filled in, then path. */
 static char *envd_url(const e2b *p, const handle *h, const char *path)
 {
-	const char *tpl = p->envd_url, *domain = h->domain[0] ? h->domain :
-							       DEFAULT_DOMAIN;
-	char *out = xmalloc(strlen(tpl) + strlen(h->id) * 4 + strlen(domain) * 4 +
-			    strlen(path) + 1);
-	char *o = out;
+	static const char id_key[] = "{sandboxID}", domain_key[] = "{domain}";
+	const char *domain = h->domain[0] ? h->domain : DEFAULT_DOMAIN;
+	const char *t;
+	size_t size = strlen(path) + 1;
+	char *out, *o;
 
-	while (*tpl) {
-		if (strncmp(tpl, "{sandboxID}", 11) == 0) {
-			o += sprintf(o, "%s", h->id);
-			tpl += 11;
-		} else if (strncmp(tpl, "{domain}", 8) == 0) {
-			o += sprintf(o, "%s", domain);
-			tpl += 8;
+	for (t = p->envd_url; *t;) {
+		if (!strncmp(t, id_key, sizeof id_key - 1)) {
+			size += strlen(h->id);
+			t += sizeof id_key - 1;
+		} else if (!strncmp(t, domain_key, sizeof domain_key - 1)) {
+			size += strlen(domain);
+			t += sizeof domain_key - 1;
 		} else {
-			*o++ = *tpl++;
+			size++;
+			t++;
+		}
+	}
+	out = o = xmalloc(size);
+	for (t = p->envd_url; *t;) {
+		if (!strncmp(t, id_key, sizeof id_key - 1)) {
+			o = stpcpy(o, h->id);
+			t += sizeof id_key - 1;
+		} else if (!strncmp(t, domain_key, sizeof domain_key - 1)) {
+			o = stpcpy(o, domain);
+			t += sizeof domain_key - 1;
+		} else {
+			*o++ = *t++;
 		}
 	}
 	strcpy(o, path);
@@ -694,11 +709,14 @@ static int upload_code(e2b *p, const handle *h, const nx_provider_run *req,
 		envd_headers(h, "Content-Type: application/octet-stream");
 	char *url, rel[160];
 	buf reply = { .max = 65536 };
+	struct timespec now;
 	long status = 0;
 	CURLcode rc;
 
-	snprintf(path, size, HOME "/.nexus-code-%ld-%ld", (long)time(NULL),
-		 random());
+	/* Unique per process and moment: runs may go on side by side. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(path, size, HOME "/.nexus-code-%ld-%ld-%ld", (long)getpid(),
+		 (long)now.tv_sec, now.tv_nsec);
 	snprintf(rel, sizeof rel, "/files?path=%s&username=user", path);
 	url = envd_url(p, h, rel);
 	curl_easy_reset(p->h);
