@@ -106,6 +106,22 @@ curl -s -X DELETE -H "X-API-Key: $KEY" "$E2B_API_URL/sandboxes/$(last_e2b_id)" >
 e2b sandbox status $GONE --verify --json
 is "$(printf '%s' "$out" | jq -c '[.status, .provider_status]')" '["stopped","stopped"]' "--verify finds a sandbox E2B no longer has (404) stopped"
 
+# The plugin's paths under valgrind: loaded, run, timed out, unloaded.
+e2b sandbox create vg --provider e2b --json
+VG=$(printf '%s' "$out" | jq -r .sandbox_id)
+for args in "run|0|-c|print(1)" "timeout|124|-l|bash|--timeout|1|-c|sleep 5" "stop|0"; do
+	IFS='|' read -r name want rest <<<"$args"
+	IFS='|' read -r -a extra <<<"$rest"
+	action=$name
+	[ "$name" = timeout ] && action=run
+	rc=0
+	E2B_API_KEY=$KEY valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 --log-file="$NEXUS_DATA_DIR/vg-$name.txt" \
+		"$NEXUS_BIN" sandbox $action $VG "${extra[@]}" >/dev/null 2>&1 || rc=$?
+	is "$rc" "$want" "valgrind: $name through the plugin, no memory errors or leaks"
+	[ "$rc" = 99 ] && sed 's/^/#   /' "$NEXUS_DATA_DIR/vg-$name.txt"
+done
+
 # ---- hostile and broken answers ------------------------------------------------------
 fake '{"next_mode": "unsupported_pause"}'
 e2b sandbox create nopause --provider e2b --json
