@@ -800,27 +800,41 @@ void nx_store_close(nx_store *s)
 
 /* ---- reads -------------------------------------------------------------- */
 
+/* Step a one-row query by key: 0 with *found, or -1 (then *found is
+ * false). */
+static int lookup(nx_store *s, sqlite3_stmt *st, const char *key, bool *found,
+		  nx_error *err)
+{
+	int rc = bind_text(st, 1, key);
+
+	*found = false;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(s, rc, "read", err);
+	*found = true;
+	return 0;
+}
+
 int nx_store_get(nx_store *s, const char *sandbox_id, nx_sandbox *out,
 		 bool *found, nx_error *err)
 {
 	cleanup_reset sqlite3_stmt *st = NULL;
-	int rc;
 
 	memset(out, 0, sizeof *out);
 	*found = false;
 	if (prepare(s, ST_GET, &st, err) < 0)
 		return -1;
-	rc = bind_text(st, 1, sandbox_id);
-	if (rc != SQLITE_OK)
-		return store_fail(s, rc, "read", err);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return store_fail(s, rc, "read", err);
-	if (read_row(s, st, out, err) < 0)
+	if (lookup(s, st, sandbox_id, found, err) < 0)
 		return -1;
-	*found = true;
+	if (!*found)
+		return 0;
+	if (read_row(s, st, out, err) < 0) {
+		*found = false;
+		return -1;
+	}
 	return 0;
 }
 
@@ -1090,23 +1104,19 @@ int nx_store_key_get(nx_store *s, const char *key_id, nx_key_info *out,
 		     nx_error *err)
 {
 	cleanup_reset sqlite3_stmt *st = NULL;
-	int rc;
 
 	*found = false;
 	memset(out, 0, sizeof *out);
 	if (prepare(s, ST_KEY_GET, &st, err) < 0)
 		return -1;
-	rc = bind_text(st, 1, key_id);
-	if (rc != SQLITE_OK)
-		return store_fail(s, rc, "read", err);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return store_fail(s, rc, "read", err);
-	if (read_key_row(s, st, out, hash, err) < 0)
+	if (lookup(s, st, key_id, found, err) < 0)
 		return -1;
-	*found = true;
+	if (!*found)
+		return 0;
+	if (read_key_row(s, st, out, hash, err) < 0) {
+		*found = false;
+		return -1;
+	}
 	return 0;
 }
 
