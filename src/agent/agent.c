@@ -642,22 +642,30 @@ static void start_socket_run(struct pending_run *p, int64_t now)
 
 	a = (char *)p->buf + NXA_HEADER_LEN;
 	end = a + len;
-	if (end[-1] != '\0')
-		return drop_pending(p, "arguments not NUL-terminated");
+	if (end[-1] != '\0') {
+		drop_pending(p, "arguments not NUL-terminated");
+		return;
+	}
 	argv[argc++] = prog;
 	argv[argc++] = run;
 	for (; a < end; a += strlen(a) + 1) {
-		if (argc == NXA_MAX_RUN_ARGS + 2)
-			return drop_pending(p, "too many arguments");
+		if (argc == NXA_MAX_RUN_ARGS + 2) {
+			drop_pending(p, "too many arguments");
+			return;
+		}
 		argv[argc++] = a;
 	}
 	argv[argc] = NULL;
 	s = new_slot();
-	if (!s)
-		return drop_pending(p, "too many runs at once");
+	if (!s) {
+		drop_pending(p, "too many runs at once");
+		return;
+	}
 	pid = fork();
-	if (pid < 0)
-		return drop_pending(p, strerror(errno));
+	if (pid < 0) {
+		drop_pending(p, strerror(errno));
+		return;
+	}
 	if (pid == 0)
 		serve_run(p->fd, argc, argv);
 	timeout = timeout_option(argc - 2, argv + 2);
@@ -683,20 +691,25 @@ static void read_pending(struct pending_run *p, int64_t now)
 		want = NXA_HEADER_LEN;
 		if (p->got >= NXA_HEADER_LEN)
 			want += nxa_get_be32(p->buf + 1);
-		if (p->got == want)
-			return start_socket_run(p, now);
+		if (p->got == want) {
+			start_socket_run(p, now);
+			return;
+		}
 		n = read(p->fd, p->buf + p->got, want - p->got);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0)
-			return drop_pending(p, n < 0 ? strerror(errno) :
-					    "closed before its request");
+		if (n <= 0) {
+			drop_pending(p, n < 0 ? strerror(errno) :
+				     "closed before its request");
+			return;
+		}
 		p->got += (size_t)n;
 		if (p->got == NXA_HEADER_LEN &&
 		    (p->buf[0] != NXA_RUN || nxa_get_be32(p->buf + 1) == 0 ||
-		     nxa_get_be32(p->buf + 1) > NXA_MAX_RUN))
-			return drop_pending(p, "not a RUN frame of 1 to 1024 "
-					    "bytes");
+		     nxa_get_be32(p->buf + 1) > NXA_MAX_RUN)) {
+			drop_pending(p, "not a RUN frame of 1 to 1024 bytes");
+			return;
+		}
 	}
 }
 
