@@ -36,6 +36,10 @@ int cli_getopt(cli *c, int argc, char **argv, const char *shortopts,
 int cli_one_operand(cli *c, int argc, char **argv, const char *what,
 		    const char **out, nx_error *err);
 int cli_no_operands(cli *c, int argc, char **argv, nx_error *err);
+/* A command whose only options are --json and --help: 0 to go on, 1
+ * when --help was printed, -1 with err filled. */
+int cli_json_option(cli *c, int argc, char **argv, bool *json,
+		    nx_error *err);
 int cli_parse_number(const char *option, const char *value, long min,
 		     long max, const char *unit, long *out, nx_error *err);
 /* The engine the sandbox commands use: the server at NEXUS_URL (with

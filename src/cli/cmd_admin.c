@@ -108,11 +108,6 @@ static int key_create(cli *c, int argc, char **argv, nx_error *err)
 
 static int key_list(cli *c, int argc, char **argv, nx_error *err)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	nx_key_info_array keys = { 0 };
 	json_object *arr, *o;
 	char created[NX_TIME_LEN], revoked[NX_TIME_LEN];
@@ -121,14 +116,8 @@ static int key_list(cli *c, int argc, char **argv, nx_error *err)
 	size_t i;
 	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, ":jh", longopts, err)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return CLI_EXIT_OK;
-		else
-			return -1;
-	}
+	if ((opt = cli_json_option(c, argc, argv, &json, err)) != 0)
+		return opt < 0 ? -1 : CLI_EXIT_OK;
 	if (cli_no_operands(c, argc, argv, err) < 0 ||
 	    cli_local_engine(c, &e, err) < 0 || nx_key_list(e, &keys, err) < 0)
 		return -1;
@@ -163,25 +152,14 @@ static int key_list(cli *c, int argc, char **argv, nx_error *err)
 
 static int key_revoke(cli *c, int argc, char **argv, nx_error *err)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool json = false;
 	const char *id;
 	nx_key_info k;
 	nx_engine *e;
 	int opt;
 
-	while ((opt = cli_getopt(c, argc, argv, ":jh", longopts, err)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return CLI_EXIT_OK;
-		else
-			return -1;
-	}
+	if ((opt = cli_json_option(c, argc, argv, &json, err)) != 0)
+		return opt < 0 ? -1 : CLI_EXIT_OK;
 	if (cli_one_operand(c, argc, argv, "key id", &id, err) < 0 ||
 	    cli_local_engine(c, &e, err) < 0 || nx_key_revoke(e, id, &k, err) < 0)
 		return -1;

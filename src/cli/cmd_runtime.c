@@ -139,25 +139,14 @@ static void print_runtimes(const nx_runtime_info *list)
 
 int cmd_runtime_list(cli *c, int argc, char **argv, nx_error *err)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	nx_runtime_info list[NX_RUNTIME_COUNT];
 	nx_docker *d = NULL;
 	bool json = false;
 	int opt, r;
 
 	c->usage = list_usage;
-	while ((opt = cli_getopt(c, argc, argv, ":jh", longopts, err)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return CLI_EXIT_OK;
-		else
-			return -1;
-	}
+	if ((opt = cli_json_option(c, argc, argv, &json, err)) != 0)
+		return opt < 0 ? -1 : CLI_EXIT_OK;
 	if (cli_no_operands(c, argc, argv, err) < 0 ||
 	    nx_docker_new(NULL, &d, err) < 0)
 		return -1;

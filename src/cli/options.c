@@ -96,28 +96,39 @@ int cli_local_engine(cli *c, nx_engine **out, nx_error *err)
 	return 0;
 }
 
-int cli_simple_command(cli *c, int argc, char **argv, cli_action action,
-		       nx_shape shape, const char *verb, nx_error *err)
+int cli_json_option(cli *c, int argc, char **argv, bool *json,
+		    nx_error *err)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int opt;
+
+	*json = false;
+	while ((opt = cli_getopt(c, argc, argv, ":jh", longopts, err)) != -1) {
+		if (opt == 'j')
+			*json = true;
+		else if (opt == 'h')
+			return 1;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+int cli_simple_command(cli *c, int argc, char **argv, cli_action action,
+		       nx_shape shape, const char *verb, nx_error *err)
+{
 	nx_sandbox sb = { 0 };
 	nx_engine *engine;
 	const char *ref;
 	bool json = false;
 	int opt, status;
 
-	while ((opt = cli_getopt(c, argc, argv, ":jh", longopts, err)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return CLI_EXIT_OK;
-		else
-			return -1;
-	}
+	if ((opt = cli_json_option(c, argc, argv, &json, err)) != 0)
+		return opt < 0 ? -1 : CLI_EXIT_OK;
 	if (cli_one_operand(c, argc, argv, "sandbox id or name", &ref, err) < 0 ||
 	    cli_engine(c, &engine, err) < 0 ||
 	    action(engine, &c->ctx, ref, &sb, err) < 0)
