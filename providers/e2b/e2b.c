@@ -419,19 +419,37 @@ static int e2b_create(void *self, const nx_provider_create *req, char **out,
 	return 0;
 }
 
+/* A control-plane call about one sandbox: /sandboxes/ID, then /action
+ * when there is one, with {"timeout": timeout_s} as the body when that is
+ * not 0.  Arguments and results as api's. */
+static int sandbox_call(e2b *p, const char *id, const char *method,
+			const char *action, int timeout_s, const char *what,
+			long *status, json_object **reply, nx_error *err)
+{
+	json_object *body = NULL;
+	char path[128];
+	int r;
+
+	snprintf(path, sizeof path, "/sandboxes/%s%s%s", id, action ? "/" : "",
+		 action ? action : "");
+	if (timeout_s) {
+		body = json_object_new_object();
+		json_object_object_add(body, "timeout",
+				       json_object_new_int(timeout_s));
+	}
+	r = api(p, method, path, body, what, status, reply, err);
+	json_object_put(body);
+	return r;
+}
+
 static int post_timeout(e2b *p, const handle *h, nx_error *err)
 {
-	json_object *body = json_object_new_object(), *reply = NULL;
-	char path[128];
+	json_object *reply = NULL;
 	long status;
 	int r;
 
-	snprintf(path, sizeof path, "/sandboxes/%s/timeout", h->id);
-	json_object_object_add(body, "timeout",
-			       json_object_new_int(h->ttl_minutes * 60));
-	r = api(p, "POST", path, body, "renew the sandbox's timeout", &status,
-		&reply, err);
-	json_object_put(body);
+	r = sandbox_call(p, h->id, "POST", "timeout", h->ttl_minutes * 60,
+			 "renew the sandbox's timeout", &status, &reply, err);
 	json_object_put(reply);
 	return r;
 }
@@ -912,15 +930,14 @@ static int e2b_pause(void *self, const char *handle_s, nx_error *err)
 {
 	e2b *p = self;
 	json_object *reply = NULL;
-	char path[128];
 	handle h;
 	long status = 0;
 	nx_error probe;
 
 	if (parse_handle(handle_s, &h, err) < 0)
 		return -1;
-	snprintf(path, sizeof path, "/sandboxes/%s/pause", h.id);
-	if (api(p, "POST", path, NULL, "pause the sandbox", &status, &reply, err) == 0) {
+	if (sandbox_call(p, h.id, "POST", "pause", 0, "pause the sandbox",
+			 &status, &reply, err) == 0) {
 		json_object_put(reply);
 		return 0;
 	}
@@ -928,11 +945,10 @@ static int e2b_pause(void *self, const char *handle_s, nx_error *err)
 		return 0;    /* already paused: what was asked */
 	/* 404 from a deployment without pause, or for a sandbox that is gone:
 	 * ask which. */
-	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
 	if ((status == 404 || status == 501) &&
 	    (status == 501 ||
-	     api(p, "GET", path, NULL, "look the sandbox up", &status, &reply,
-		 &probe) == 0)) {
+	     sandbox_call(p, h.id, "GET", NULL, 0, "look the sandbox up",
+			  &status, &reply, &probe) == 0)) {
 		json_object_put(reply);
 		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
 	}
@@ -943,20 +959,15 @@ static int e2b_resume(void *self, const char *handle_s, int ttl_minutes,
 		      nx_error *err)
 {
 	e2b *p = self;
-	json_object *body = json_object_new_object(), *reply = NULL;
-	char path[128];
+	json_object *reply = NULL;
 	handle h;
 	long status = 0;
 	int r;
 
-	if (parse_handle(handle_s, &h, err) < 0) {
-		json_object_put(body);
+	if (parse_handle(handle_s, &h, err) < 0)
 		return -1;
-	}
-	snprintf(path, sizeof path, "/sandboxes/%s/connect", h.id);
-	json_object_object_add(body, "timeout", json_object_new_int(ttl_minutes * 60));
-	r = api(p, "POST", path, body, "resume the sandbox", &status, &reply, err);
-	json_object_put(body);
+	r = sandbox_call(p, h.id, "POST", "connect", ttl_minutes * 60,
+			 "resume the sandbox", &status, &reply, err);
 	json_object_put(reply);
 	if (r < 0 && status == 501)
 		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
@@ -967,15 +978,13 @@ static int e2b_destroy(void *self, const char *handle_s, nx_error *err)
 {
 	e2b *p = self;
 	json_object *reply = NULL;
-	char path[128];
 	handle h;
 	long status = 0;
 
 	if (parse_handle(handle_s, &h, err) < 0)
 		return -1;
-	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
-	if (api(p, "DELETE", path, NULL, "kill the sandbox", &status, &reply,
-		err) == 0 || status == 404) {
+	if (sandbox_call(p, h.id, "DELETE", NULL, 0, "kill the sandbox",
+			 &status, &reply, err) == 0 || status == 404) {
 		json_object_put(reply);
 		return 0;    /* gone already: what was asked */
 	}
@@ -987,15 +996,13 @@ static int e2b_probe(void *self, const char *handle_s, nx_provider_state *state,
 {
 	e2b *p = self;
 	json_object *reply = NULL, *st;
-	char path[128];
 	handle h;
 	long status = 0;
 
 	if (parse_handle(handle_s, &h, err) < 0)
 		return -1;
-	snprintf(path, sizeof path, "/sandboxes/%s", h.id);
-	if (api(p, "GET", path, NULL, "look the sandbox up", &status, &reply,
-		err) < 0) {
+	if (sandbox_call(p, h.id, "GET", NULL, 0, "look the sandbox up",
+			 &status, &reply, err) < 0) {
 		if (status != 404)
 			return -1;
 		*state = NX_PSTATE_GONE;
