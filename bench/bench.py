@@ -561,9 +561,10 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def p90(v):
+def percentile(v, pct):
+    """The nearest-rank percentile of v (pct in 1..100)."""
     s = sorted(v)
-    return s[max(0, -(-len(s) * 9 // 10) - 1)]
+    return s[max(0, -(-len(s) * pct // 100) - 1)]
 
 
 def verdict(ok):
@@ -598,7 +599,7 @@ def report(opts, langs, samples, mem, idle, docker):
             if k not in med:
                 print(f"  {label:<32} {'n/a':>8}")
                 continue
-            line = f"  {label:<32} {med[k]:>8.1f} {p90(s[k]):>8.1f} {med[k] / bare:>7.2f}"
+            line = f"  {label:<32} {med[k]:>8.1f} {percentile(s[k], 90):>8.1f} {med[k] / bare:>7.2f}"
             notes = []
             if k == "nexus run":
                 add = med[k] - bare

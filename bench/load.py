@@ -52,6 +52,10 @@ import threading
 import time
 from urllib.parse import quote
 
+# The Engine API client and the table helpers of the other benchmark.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import api, percentile, remove_container, verdict  # noqa: E402
+
 CODE = "print(1)"
 WANT = "1\n"
 WARMUP = 2              # unmeasured runs per client per level and path
@@ -61,34 +65,6 @@ USER = "bench"
 
 def log(msg):
     print(f"load: {msg}", file=sys.stderr, flush=True)
-
-
-# ---- Docker Engine API (only for the last-resort cleanup) -------------------
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=60):
-        super().__init__("docker", timeout=timeout)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
-
-
-def docker_api(method, path):
-    host = os.environ.get("DOCKER_HOST", "")
-    sock = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
-    conn = UnixHTTPConnection(sock)
-    try:
-        conn.request(method, "/v1.41" + path)
-        resp = conn.getresponse()
-        data = resp.read()
-    finally:
-        conn.close()
-    if resp.status >= 400 and resp.status != 404:
-        raise RuntimeError(f"docker {method} {path}: {resp.status} {data[:200]!r}")
-    return json.loads(data) if data and resp.status < 300 else None
 
 
 # ---- the server's API -------------------------------------------------------
@@ -380,20 +356,11 @@ class Bench:
         # A sandbox whose stop failed still carries our data dir's label.
         filt = json.dumps({"label": [f"io.nexus.data-dir={self.env['NEXUS_DATA_DIR']}"]})
         try:
-            for c in docker_api("GET", f"/containers/json?all=true&filters={quote(filt)}") or []:
-                docker_api("DELETE", f"/containers/{c['Id']}?force=true")
+            for c in api("GET", f"/containers/json?all=true&filters={quote(filt)}") or []:
+                remove_container(c["Id"])
         except (OSError, RuntimeError) as e:
             log(f"could not remove leftover containers: {e}")
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def p99(v):
-    s = sorted(v)
-    return s[max(0, -(-len(s) * 99 // 100) - 1)]
-
-
-def verdict(ok):
-    return "met" if ok else "MISSED"
 
 
 def report(opts, version, results, stopped_ok, server_exit):
@@ -404,7 +371,7 @@ def report(opts, version, results, stopped_ok, server_exit):
     for r in results:
         if r.lat:
             rate = len(r.lat) / r.wall
-            cells = f"{rate:>8.1f} {statistics.median(r.lat):>8.1f} {p99(r.lat):>8.1f}"
+            cells = f"{rate:>8.1f} {statistics.median(r.lat):>8.1f} {percentile(r.lat, 99):>8.1f}"
         else:
             cells = f"{'n/a':>8} {'n/a':>8} {'n/a':>8}"
         print(f"{r.clients:>7}  {r.path:<6} {cells} {r.errors:>6}")
