@@ -299,6 +299,27 @@ static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 	return 0;
 }
 
+/* The isolation asked for, or NEXUS_ISOLATION's; NULL when neither says,
+ * which leaves the choice to the provider. */
+static int chosen_isolation(const nx_create_opts *opts, const char **out,
+			    nx_error *err)
+{
+	const char *v = opts->isolation;
+	const char *source = "unknown isolation";
+
+	if (!v) {
+		v = getenv("NEXUS_ISOLATION");
+		source = "NEXUS_ISOLATION is";
+		if (v && !*v)
+			v = NULL;
+	}
+	*out = v;
+	if (!v || strcmp(v, "runc") == 0 || strcmp(v, "gvisor") == 0)
+		return 0;
+	return nx_fail(err, NX_E_USAGE, "%s '%s'; use runc or gvisor", source,
+		       nx_is_clean_text(v, 32) ? v : "(unprintable)");
+}
+
 static int local_create(nx_engine *e, const nx_context *ctx,
 		        const nx_create_opts *opts, nx_sandbox *out,
 		        nx_error *err)
@@ -309,9 +330,12 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 	nx_provider_create req;
 	nx_provider_slot *slot;
 	nx_error ignored;
+	const char *isolation;
 	int64_t now;
 
-	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0 ||
+	if (check_create_opts(opts, err) < 0 ||
+	    chosen_isolation(opts, &isolation, err) < 0 ||
+	    stop_expired(e, err) < 0 ||
 	    provider_of(e, provider && *provider ? provider : NULL, &slot,
 			err) < 0)
 		return -1;
@@ -326,6 +350,7 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 		.agent_id = opts->agent_id,
 		.template_id = opts->template_id,
 		.ttl_minutes = sb.ttl_minutes,
+		.isolation = isolation,
 	};
 	if (slot->p->create(slot->self, &req, &sb.handle, err) < 0)
 		return -1;

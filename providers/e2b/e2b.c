@@ -387,12 +387,17 @@ static int e2b_create(void *self, const nx_provider_create *req, char **out,
 		      nx_error *err)
 {
 	e2b *p = self;
-	json_object *body = json_object_new_object(), *meta = json_object_new_object();
-	json_object *reply = NULL;
+	json_object *body, *meta, *reply = NULL;
 	handle h = { .ttl_minutes = req->ttl_minutes };
 	long status;
 	int r;
 
+	if (req->isolation)
+		return fail(err, NX_E_USAGE,
+			    "the e2b provider has no isolation choice (each E2B sandbox is a microVM of its own); "
+			    "leave --isolation and NEXUS_ISOLATION unset");
+	body = json_object_new_object();
+	meta = json_object_new_object();
 	json_object_object_add(body, "templateID", json_object_new_string(
 		req->template_id ? req->template_id : p->template_id));
 	json_object_object_add(body, "timeout",

@@ -655,6 +655,27 @@ int nx_docker_ping(nx_docker *d, nx_error *err)
 
 /* ---- images and containers ------------------------------------------- */
 
+int nx_docker_has_runtime(nx_docker *d, const char *name, bool *has,
+			  nx_error *err)
+{
+	const struct request q = { "GET", "/info", false, NULL, 0 };
+	cleanup_reply struct reply r = { 0 };
+	cleanup_json json_object *obj = NULL;
+	json_object *runtimes;
+
+	*has = false;
+	if (call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
+		return -1;
+	if (r.status != 200)
+		return engine_error(&r, NX_E_PROVIDER, err);
+	/* Engines before 1.12 have no Runtimes: only their built-in one. */
+	if (member(obj, "Runtimes", json_type_object, true, "system info",
+		   &runtimes, err) < 0)
+		return -1;
+	*has = runtimes && json_object_object_get_ex(runtimes, name, NULL);
+	return 0;
+}
+
 int nx_docker_image_exists(nx_docker *d, const char *ref, bool *exists,
 			   nx_error *err)
 {

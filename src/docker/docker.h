@@ -36,6 +36,10 @@ NX_HIDDEN void nx_docker_set_timeout(nx_docker *d, long timeout_ms);
  * Docker.  Other engine errors: NX_E_PROVIDER with the engine's message. */
 NX_HIDDEN int nx_docker_ping(nx_docker *d, nx_error *err);
 
+/* Whether the engine has a container runtime of this name registered
+ * (GET /info, "Runtimes"). */
+NX_HIDDEN int nx_docker_has_runtime(nx_docker *d, const char *name,
+				    bool *has, nx_error *err);
 NX_HIDDEN int nx_docker_image_exists(nx_docker *d, const char *ref,
 				     bool *exists, nx_error *err);
 

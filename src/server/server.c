@@ -238,7 +238,7 @@ static reply do_create(const call *c)
 {
 	static const char *const allowed[] = { "name", "ttl_minutes",
 					       "template_id", "agent_id",
-					       "provider", NULL };
+					       "provider", "isolation", NULL };
 	cleanup_json json_object *body = NULL;
 	nx_create_opts opts = { 0 };
 	nx_sandbox sb = { 0 };
@@ -251,7 +251,8 @@ static reply do_create(const call *c)
 	    int_field(body, "ttl_minutes", 1, INT32_MAX, &ttl, &err) < 0 ||
 	    string_field(body, "template_id", &opts.template_id, NULL, &err) < 0 ||
 	    string_field(body, "agent_id", &opts.agent_id, NULL, &err) < 0 ||
-	    string_field(body, "provider", &opts.provider, NULL, &err) < 0)
+	    string_field(body, "provider", &opts.provider, NULL, &err) < 0 ||
+	    string_field(body, "isolation", &opts.isolation, NULL, &err) < 0)
 		return engine_error(&err);
 	opts.ttl_minutes = (int)ttl;
 	if (!opts.agent_id)

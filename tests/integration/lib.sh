@@ -16,6 +16,11 @@ NEXUS_USER="${NEXUS_USER:-tester}"
 NEXUS_PLUGIN_DIR="${NEXUS_PLUGIN_DIR:-$top_builddir/providers/e2b/.libs}"
 # Runs must come over the run socket unless a test says otherwise: with
 # "auto", a broken socket would go unnoticed behind the exec fallback.
+# Under gVisor (NEXUS_ISOLATION=gvisor) there is no run socket the host
+# can reach: runs go by exec.
+if [ "${NEXUS_ISOLATION:-}" = gvisor ]; then
+	NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-exec}"
+fi
 NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-socket}"
 export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SERVER NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER \
 	NEXUS_RUN_TRANSPORT NEXUS_PLUGIN_DIR
