@@ -1,4 +1,5 @@
 # what: fork bomb (bash)
+# sandbox: own
 # options: --timeout 5
 # expect: ^rc=124
 :(){ :|:& };:

@@ -1,4 +1,5 @@
 # what: thread bomb: threads until the pids limit says no
+# sandbox: own
 # options: --timeout 30
 # expect: ^rc=0 verdict: capped at [0-9]+ threads$
 import threading, time
