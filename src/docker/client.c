@@ -102,12 +102,19 @@ static struct curl_slist *xslist_append(struct curl_slist *l, const char *s)
 
 /* Copy untrusted text into one bounded line: control characters become
  * spaces, a cut never splits a UTF-8 sequence, and raw (non-JSON) bytes
- * outside ASCII become '?' since nothing vouched for their encoding. */
+ * outside ASCII become '?' since nothing vouched for their encoding.
+ * Decoded JSON strings are not valid UTF-8 either: json-c's check lets
+ * surrogates and lead bytes past U+10FFFF through, so each bad sequence
+ * becomes U+FFFD. */
 static void clean_line(const char *s, size_t len, bool ascii_only,
 		       char *out, size_t out_size)
 {
+	cleanup_free char *valid = ascii_only ? NULL :
+					 nx_utf8_sanitize(s, len, &len);
 	size_t n = 0, i;
 
+	if (valid)
+		s = valid;
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
 			   s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
@@ -271,17 +278,19 @@ static char *arg_path(const char *prefix, const char *arg, const char *keep,
 	return nx_xasprintf("%s%s%s", prefix, enc, suffix);
 }
 
-/* Ids the engine hands us go back into URLs and into our database. */
-static int check_id(const char *id, const char *what, nx_error *err)
+/* Ids the engine hands us go back into URLs and into our database: all
+ * of the JSON string, which may hold a NUL that would cut it short. */
+static int check_id(json_object *v, const char *what, nx_error *err)
 {
-	const char *p;
+	const char *id = json_object_get_string(v), *p;
 
 	for (p = id; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-' ||
 		      *p == '.' || *p == ':'))
 			break;
-	if (p == id || *p || p - id > 128 || !path_safe(id))
+	if (p == id || *p || p - id > 128 ||
+	    p - id != json_object_get_string_len(v) || !path_safe(id))
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine sent a malformed %s", what);
 	return 0;
@@ -425,7 +434,7 @@ int nx_docker_parse_create(const char *body, size_t len, const char *what,
 				  err) < 0 ||
 	    member(obj, "Id", json_type_string, false, reply_name, &id,
 		   err) < 0 ||
-	    check_id(json_object_get_string(id), id_name, err) < 0)
+	    check_id(id, id_name, err) < 0)
 		return -1;
 	*id_out = nx_xstrdup(json_object_get_string(id));
 	return 0;
@@ -987,7 +996,7 @@ static int parse_container_entry(json_object *item, const char *value_key,
 	if (want_type(item, json_type_object, "a container list entry",
 		      err) < 0 ||
 	    member(item, "Id", json_type_string, false, what, &id, err) < 0 ||
-	    check_id(json_object_get_string(id), "container id", err) < 0 ||
+	    check_id(id, "container id", err) < 0 ||
 	    member(item, "Created", json_type_int, false, what, &created,
 		   err) < 0 ||
 	    member(item, "Labels", json_type_object, true, what, &labels,
