@@ -420,7 +420,6 @@ void e2b_take_output(stream *s, nx_run_result *out)
 		snprintf(note, sizeof note,
 			 "\n[nexus: output passed %zu bytes; the run was stopped]\n",
 			 s->max_output);
-		s->out[s->over].max += strlen(note);
 		e2b_buf_add(&s->out[s->over], note, strlen(note));
 		if (s->req->on_output)
 			s->req->on_output(s->req->userdata, (nx_stream)s->over,

@@ -76,7 +76,7 @@ typedef struct stream {
 	long pid;
 	int exit_code;
 	bool have_exit;
-	buf out[3];
+	buf out[3];          /* with no maximum: max_output is the cap */
 	size_t max_output;
 	int over;            /* the stream that passed max_output, 1 or 2 */
 	const nx_provider_run *req;
