@@ -4,8 +4,8 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR] [HARNESS...]
 #
-# HARNESS is agent_proto, mux, run_json or docker_reply (default: all of
-# them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
+# HARNESS is agent_proto, mux, run_json, docker_reply or e2b (default: all
+# of them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
 # and the library sources they need are built with clang in DIR (default
 # build-fuzz, apart from any autotools build); each runs on a copy of its
 # corpus (tests/fuzz/corpus/HARNESS), so the tree is never changed, on
@@ -23,12 +23,12 @@ top=$PWD
 seconds=60
 max_len=8192
 out=$top/build-fuzz
-all="agent_proto mux run_json docker_reply"
+all="agent_proto mux run_json docker_reply e2b"
 harnesses=
 
 usage() {
 	echo "usage: scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR]" \
-		"[agent_proto|mux|run_json|docker_reply]..." >&2
+		"[agent_proto|mux|run_json|docker_reply|e2b]..." >&2
 	exit 2
 }
 
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--out=*) out=${1#--out=}; shift ;;
 	-h | --help) usage ;;
-	agent_proto | mux | run_json | docker_reply)
+	agent_proto | mux | run_json | docker_reply | e2b)
 		harnesses="$harnesses $1"; shift ;;
 	*) usage ;;
 	esac
@@ -108,10 +108,16 @@ for src in $lib_sources; do
 	"$CC" $cflags -fsanitize=fuzzer-no-link -c "$top/$src" -o "$obj"
 	objs="$objs $obj"
 done
+# Code a harness needs beyond libnexus: the e2b plugin's parsers.
+extra_sources() {
+	case "$1" in
+	e2b) echo "$top/providers/e2b/e2b_parse.c" ;;
+	esac
+}
 for h in $harnesses; do
-	# shellcheck disable=SC2086
-	"$CC" $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$h.c" $objs \
-		$libs -o "$out/fuzz_$h"
+	# shellcheck disable=SC2046,SC2086
+	"$CC" $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$h.c" \
+		$(extra_sources "$h") $objs $libs -o "$out/fuzz_$h"
 done
 
 # ---- run -------------------------------------------------------------------------
