@@ -100,43 +100,6 @@ static struct curl_slist *xslist_append(struct curl_slist *l, const char *s)
 
 /* ---- small helpers --------------------------------------------------- */
 
-/* Copy untrusted text into one bounded line: control characters become
- * spaces, a cut never splits a UTF-8 sequence, and raw (non-JSON) bytes
- * outside ASCII become '?' since nothing vouched for their encoding.
- * Decoded JSON strings are not valid UTF-8 either: json-c's check lets
- * surrogates and lead bytes past U+10FFFF through, so each bad sequence
- * becomes U+FFFD. */
-static void clean_line(const char *s, size_t len, bool ascii_only,
-		       char *out, size_t out_size)
-{
-	cleanup_free char *valid = ascii_only ? NULL :
-					 nx_utf8_sanitize(s, len, &len);
-	size_t n = 0, i;
-
-	if (valid)
-		s = valid;
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
-			   s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	for (i = 0; i < len && n + 1 < out_size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			c = ' ';
-		else if (c >= 0x80 && ascii_only)
-			c = '?';
-		out[n++] = (char)c;
-	}
-	if (i < len && out_size > 4) {
-		n = n > out_size - 4 ? out_size - 4 : n;
-		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80)
-			n--;
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
 static int json_flags(void)
 {
 	int flags = JSON_TOKENER_STRICT;
@@ -314,13 +277,13 @@ void nx_docker_engine_message(long status, const char *body, size_t len,
 	    json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "message", &msg) &&
 	    json_object_is_type(msg, json_type_string)) {
-		clean_line(json_object_get_string(msg),
+		nx_clean_line(json_object_get_string(msg),
 			   (size_t)json_object_get_string_len(msg), false,
 			   out, size);
 		if (out[0])
 			return;
 	}
-	clean_line(body, len, true, out, size);
+	nx_clean_line(body, len, true, out, size);
 	if (!out[0])
 		snprintf(out, size, "HTTP %ld", status);
 }
@@ -704,7 +667,7 @@ static int negotiate(nx_docker *d, long timeout_ms, nx_error *err)
 			       "the Docker engine at %s did not say which API "
 			       "version it speaks", d->socket);
 	if (nx_docker_parse_api_version(r.api_version, &major, &minor) < 0) {
-		clean_line(r.api_version, strlen(r.api_version), true, shown,
+		nx_clean_line(r.api_version, strlen(r.api_version), true, shown,
 			   sizeof shown);
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine at %s sent a bad API version "
@@ -1244,7 +1207,7 @@ int nx_docker_check_import(const char *data, size_t len, nx_error *err)
 			const char *s = msg ? json_object_get_string(msg) : "";
 			char line[MESSAGE_MAX];
 
-			clean_line(s, strlen(s), false, line, sizeof line);
+			nx_clean_line(s, strlen(s), false, line, sizeof line);
 			return nx_fail(err, NX_E_PROVIDER, "docker engine: %s",
 				       line[0] ? line : "import failed");
 		}
