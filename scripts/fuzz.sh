@@ -4,8 +4,8 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR] [HARNESS...]
 #
-# HARNESS is agent_proto, mux, run_json, docker_reply or e2b (default: all
-# of them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
+# HARNESS is agent_proto, mux, run_json, docker_reply, e2b or server
+# (default: all of them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
 # and the library sources they need are built with clang in DIR (default
 # build-fuzz, apart from any autotools build); each runs on a copy of its
 # corpus (tests/fuzz/corpus/HARNESS), so the tree is never changed, on
@@ -23,12 +23,12 @@ top=$PWD
 seconds=60
 max_len=8192
 out=$top/build-fuzz
-all="agent_proto mux run_json docker_reply e2b"
+all="agent_proto mux run_json docker_reply e2b server"
 harnesses=
 
 usage() {
 	echo "usage: scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR]" \
-		"[agent_proto|mux|run_json|docker_reply|e2b]..." >&2
+		"[agent_proto|mux|run_json|docker_reply|e2b|server]..." >&2
 	exit 2
 }
 
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--out=*) out=${1#--out=}; shift ;;
 	-h | --help) usage ;;
-	agent_proto | mux | run_json | docker_reply | e2b)
+	agent_proto | mux | run_json | docker_reply | e2b | server)
 		harnesses="$harnesses $1"; shift ;;
 	*) usage ;;
 	esac
@@ -73,11 +73,11 @@ links_fuzzer() {
 }
 
 command -v "$CC" >/dev/null 2>&1 || apt_install clang
-packages="json-c libcurl sqlite3 nettle"
+packages="json-c libcurl sqlite3 nettle libmicrohttpd"
 if ! command -v pkg-config >/dev/null 2>&1 ||
 	! pkg-config --exists $packages 2>/dev/null; then
 	apt_install pkg-config libjson-c-dev libcurl4-openssl-dev \
-		libsqlite3-dev nettle-dev
+		libsqlite3-dev nettle-dev libmicrohttpd-dev
 fi
 if ! links_fuzzer; then
 	# Debian 12 and later ship libFuzzer in libclang-rt-MAJOR-dev.
@@ -97,7 +97,7 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -DNX_PKGDATADIR=\"/nonexistent\" -DNX_PKGLIBEXECDIR=\"/nonexistent\" \
 -DNX_PKGLIBDIR=\"/nonexistent\" \
 $(pkg-config --cflags $packages) -Wall -Wextra -Wno-unused-parameter"
-libs="$(pkg-config --libs json-c sqlite3 nettle) -ldl -lpthread -lm"
+libs="$(pkg-config --libs json-c sqlite3 nettle libmicrohttpd) -ldl -lpthread -lm"
 
 say "building the harnesses with $CC in $out"
 mkdir -p "$out/obj"
@@ -108,10 +108,12 @@ for src in $lib_sources; do
 	"$CC" $cflags -fsanitize=fuzzer-no-link -c "$top/$src" -o "$obj"
 	objs="$objs $obj"
 done
-# Code a harness needs beyond libnexus: the e2b plugin's parsers.
+# Code a harness needs beyond libnexus: the e2b plugin's parsers, the
+# server's API layer.
 extra_sources() {
 	case "$1" in
 	e2b) echo "$top/providers/e2b/e2b_parse.c" ;;
+	server) echo "$top/src/server/api.c" ;;
 	esac
 }
 for h in $harnesses; do
@@ -127,7 +129,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 
 status=0
 table=$out/table.txt
-printf '%-12s %12s %10s %12s %8s\n' harness executions execs/s new-entries crashes >"$table"
+printf '%-14s %12s %10s %12s %8s\n' harness executions execs/s new-entries crashes >"$table"
 for h in $harnesses; do
 	corpus=$out/corpus/$h
 	crashes=$out/crashes/$h
@@ -154,7 +156,7 @@ for h in $harnesses; do
 		echo "--- $h: crash (exit $rc); inputs in $crashes, log $log" >&2
 		grep -m 5 -E 'ERROR: |invariant broken|runtime error' "$log" >&2 || true
 	fi
-	printf '%-12s %12s %10s %12s %8s\n' "$h" "${execs:-?}" "${rate:-?}" \
+	printf '%-14s %12s %10s %12s %8s\n' "$h" "${execs:-?}" "${rate:-?}" \
 		"$((after - before))" "$ncrash" >>"$table"
 done
 cat "$table"
