@@ -1,10 +1,11 @@
 /* fuzz_docker_reply.c - fuzz harness for the parsers of the Docker
  * engine's replies (src/docker/client.c): the bodies of container create
  * and inspect, exec create and inspect, the container and image lists,
- * the image import stream, error bodies and the Api-Version header.
+ * /info's runtimes, the image import stream, error bodies and the
+ * Api-Version header.
  *
  * Input: a first line naming the reply (create, exec-create, inspect,
- * exec-state, containers, images, import, error, version, reply), then
+ * exec-state, containers, images, info, import, error, version, reply), then
  * the body, given to the parser NUL-terminated as the client gives it.
  * A reference decoding of the same JSON with json-c says whether the
  * parser must succeed and what it must return; failures must leave the
@@ -361,6 +362,25 @@ static void fuzz_images(const char *body, size_t len)
 	json_object_put(ref);
 }
 
+static void fuzz_info(const char *body, size_t len)
+{
+	json_object *ref = ref_parse(body, len), *runtimes = NULL;
+	nx_error err = { 0 };
+	bool has = true, absent = true;
+	int rc = nx_docker_parse_runtimes(body, len, WHAT, "runsc", &has, &err);
+	bool ok = ref && json_object_is_type(ref, json_type_object);
+
+	check_error(rc, &err);
+	if (ok)
+		runtimes = ref_member(ref, "Runtimes", json_type_object,
+				      &absent);
+	ok = ok && (runtimes || absent);
+	CHECK((rc == 0) == ok);
+	CHECK(has == (rc == 0 && runtimes &&
+		      json_object_object_get_ex(runtimes, "runsc", NULL)));
+	json_object_put(ref);
+}
+
 static void fuzz_import(const char *body, size_t len)
 {
 	json_object *ref = ref_parse(body, len);
@@ -464,6 +484,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_containers(body, len);
 	else if (!strcmp(name, "images"))
 		fuzz_images(body, len);
+	else if (!strcmp(name, "info"))
+		fuzz_info(body, len);
 	else if (!strcmp(name, "import"))
 		fuzz_import(body, len);
 	else if (!strcmp(name, "error"))
