@@ -56,9 +56,12 @@ is "$out" "still here" "and runs code"
 nexus sandbox stop $RF >/dev/null
 NEW_ORPHAN=$(orphan orphannewaaaaaaaaaaaa)
 engine POST "/containers/$NEW_ORPHAN/start" >/dev/null
-nexus sandbox list --verify >/dev/null
+# A create under way holds the create lock shared (flock(1) here).
+flock -s "$NEXUS_DATA_DIR/create.lock" "$NEXUS_BIN" sandbox list --verify >/dev/null
 is "$(engine GET "/containers/$OLD_ORPHAN/json" | jq -r '.Id // "gone"')" gone "list --verify removes a container of this store that has no row"
-is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r .State.Status)" running "but not one made less than a minute ago (its row may be on the way)"
+is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r .State.Status)" running "but while a create is under way, not one made less than a minute ago (its row may be on the way)"
+nexus sandbox list --verify >/dev/null
+is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r '.Id // "gone"')" gone "with no create under way, a new one goes too"
 engine DELETE "/containers/$NEW_ORPHAN?force=true" >/dev/null
 st=$(nexus sandbox status $SB --json)
 is "$(printf '%s' "$st" | jq -r .status)" stopped "the next command records it stopped"
