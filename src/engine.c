@@ -652,6 +652,7 @@ static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 {
 	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
+	nx_error ignored;
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
 		return -1;
@@ -678,8 +679,15 @@ static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 	sb.status = NX_STATUS_PAUSED;
 	sb.paused_at = nx_now_us();
 	sb.busy_until = 0;
-	if (write_back(e, &sb, NX_STATUS_ACTIVE, err) < 0)
+	if (write_back(e, &sb, NX_STATUS_ACTIVE, err) < 0) {
+		/* The row still says active (the database is locked or full):
+		 * make that true again, or run and resume would both refuse
+		 * the sandbox.  A lost race is the winner's to record. */
+		if (err->kind == NX_E_STORE)
+			slot->p->resume(slot->self, sb.handle, sb.ttl_minutes,
+					&ignored);
 		goto fail;
+	}
 	*out = sb;
 	return 0;
 fail:
@@ -692,6 +700,7 @@ static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 {
 	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
+	nx_error ignored;
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
 		return -1;
@@ -711,8 +720,12 @@ static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 	sb.status = NX_STATUS_ACTIVE;
 	sb.paused_at = 0;
 	sb.last_active_at = nx_now_us();
-	if (write_back(e, &sb, NX_STATUS_PAUSED, err) < 0)
+	if (write_back(e, &sb, NX_STATUS_PAUSED, err) < 0) {
+		/* The row still says paused: freeze it again, as for pause. */
+		if (err->kind == NX_E_STORE)
+			slot->p->pause(slot->self, sb.handle, &ignored);
 		goto fail;
+	}
 	*out = sb;
 	return 0;
 fail:
