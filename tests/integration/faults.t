@@ -274,6 +274,8 @@ if mount -t tmpfs -o size=2m,mode=0700 nexus-faults "$FULL" 2>/dev/null; then
 	full() { NEXUS_DATA_DIR=$FULL nexus "$@"; }
 	F1=$(full sandbox create full-run --json | jq -r .sandbox_id)
 	F2=$(full sandbox create full-stop --json | jq -r .sandbox_id)
+	F3=$(full sandbox create full-resume --json | jq -r .sandbox_id)
+	full sandbox pause $F3 >/dev/null
 	before=$(NEXUS_DATA_DIR=$FULL store_snapshot)
 	dd if=/dev/zero of="$FULL/fill" bs=16k 2>/dev/null
 	is "$(df --output=avail "$FULL" | tail -1 | tr -d ' ')" 0 "the data directory's disk is full"
@@ -288,6 +290,16 @@ if mount -t tmpfs -o size=2m,mode=0700 nexus-faults "$FULL" 2>/dev/null; then
 	run_cli full sandbox stop $F2
 	is "$rc" 1 "stop fails on a full disk"
 	like "$err" "$FULL_MSG" "saying so, in one line"
+	# Pause and resume act on the container before the row: failing, they
+	# must leave the container as the row says.
+	run_cli full sandbox pause $F1
+	is "$rc" 1 "pause fails on a full disk"
+	like "$err" "$FULL_MSG" "saying so, in one line"
+	is "$(engine GET "/containers/nexus-$F1/json" | jq -r .State.Status)" running "and leaves the container running, as its row says"
+	run_cli full sandbox resume $F3
+	is "$rc" 1 "resume fails on a full disk"
+	like "$err" "$FULL_MSG" "saying so, in one line"
+	is "$(engine GET "/containers/nexus-$F3/json" | jq -r .State.Status)" paused "and leaves the container paused, as its row says"
 	is "$(integrity "$FULL/nexus.db")" ok "the database passes integrity_check"
 	is "$(NEXUS_DATA_DIR=$FULL store_snapshot)" "$before" "and its rows are as they were"
 	rm "$FULL/fill"
@@ -295,6 +307,8 @@ if mount -t tmpfs -o size=2m,mode=0700 nexus-faults "$FULL" 2>/dev/null; then
 	is "$rc" 0 "with space again, create works"
 	run_cli full sandbox run $F1 -l bash -c 'ls ~'
 	is "$rc:$out" 0: "run works, and the failed run had not run its code"
+	run_cli full sandbox resume $F3
+	is "$rc:$(NEXUS_DATA_DIR=$FULL row_status $F3)" 0:active "resume works"
 	run_cli full sandbox stop $F2
 	is "$rc:$(NEXUS_DATA_DIR=$FULL row_status $F2)" 0:stopped "stop completes"
 	is "$(NEXUS_DATA_DIR=$FULL disagreements)" "" "and the store and the engine agree"
