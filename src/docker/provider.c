@@ -617,6 +617,8 @@ static int docker_reap(void *self, bool (*known)(void *ud, const char *id),
 	cleanup_free char *label = nx_xasprintf("io.nexus.data-dir=%s",
 						p->data_dir);
 	nx_docker_container *list = NULL;
+	/* At least grace_seconds old, to the second: with no grace, one made
+	 * this very second too. */
 	int64_t cutoff = nx_now_us() / 1000000 - grace_seconds;
 	nx_error ignored;
 	size_t i, n;
@@ -626,7 +628,7 @@ static int docker_reap(void *self, bool (*known)(void *ud, const char *id),
 					      err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (list[i].label && list[i].created < cutoff &&
+		if (list[i].label && list[i].created <= cutoff &&
 		    !known(ud, list[i].label))
 			nx_docker_container_remove(p->docker, list[i].id,
 						   &ignored);
