@@ -118,9 +118,16 @@ NX_HIDDEN int nx_parse_int(const char *s, long min, long max, long *out);
 /* True when s is a well-formed E2B-style sandbox id. */
 NX_HIDDEN bool nx_is_sandbox_id(const char *s);
 
-/* True when every byte is printable (no control characters) and the text
- * is valid UTF-8: what names and ids stored by nexus must be. */
+/* True when the text is valid UTF-8 and every character is printable (no
+ * C0 or C1 control character, no DEL): what names and ids stored by nexus
+ * must be. */
 NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
+/* Copy s into out (size bytes, NUL included) as one line of printable
+ * text: valid UTF-8 stays as it is; control characters and bytes that are
+ * not UTF-8 become \n, \t, \r or \xNN.  Stops before a character or an
+ * escape that would not fit; returns the length written.  Backslashes are
+ * kept, so escaping twice changes nothing. */
+NX_HIDDEN size_t nx_escape_text(char *out, size_t size, const char *s);
 
 /* Copy len bytes, replacing each invalid UTF-8 sequence with U+FFFD, so
  * that any bytes a program wrote can go into JSON.  NUL bytes are kept
