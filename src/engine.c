@@ -279,6 +279,22 @@ static void mark_gone(nx_engine *e, nx_sandbox *sb)
 
 /* ---- the API ----------------------------------------------------------- */
 
+/* The identity a sandbox records comes from a key (checked when it was
+ * made) or, locally, from NEXUS_USER and NEXUS_TENANT, checked here: it is
+ * printed in every listing. */
+static int check_identity(const nx_context *ctx, nx_error *err)
+{
+	if (!nx_is_clean_text(ctx->user_id, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "the user id must be 1 to %d bytes of printable UTF-8 (check NEXUS_USER)",
+			       MAX_NAME_LEN);
+	if (!nx_is_clean_text(ctx->tenant_id, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "the tenant id must be 1 to %d bytes of printable UTF-8 (check NEXUS_TENANT)",
+			       MAX_NAME_LEN);
+	return 0;
+}
+
 static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 {
 	if (!opts->name || !nx_is_clean_text(opts->name, MAX_NAME_LEN))
@@ -311,7 +327,8 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 	nx_error ignored;
 	int64_t now;
 
-	if (check_create_opts(opts, err) < 0 || stop_expired(e, err) < 0 ||
+	if (check_identity(ctx, err) < 0 || check_create_opts(opts, err) < 0 ||
+	    stop_expired(e, err) < 0 ||
 	    provider_of(e, provider && *provider ? provider : NULL, &slot,
 			err) < 0)
 		return -1;
