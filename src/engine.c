@@ -21,9 +21,7 @@
 #include "store.h"
 
 #define DEFAULT_TTL_MINUTES 10
-#define MAX_TTL_MINUTES (7 * 24 * 60)
 #define DEFAULT_TIMEOUT_SECONDS 30
-#define MAX_TIMEOUT_SECONDS (24 * 60 * 60)
 #define MAX_NAME_LEN 128
 /* How long past its timeout a run may hold expiry off before the row is
  * considered abandoned (a nexus killed mid-run). */
@@ -301,10 +299,10 @@ static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 		return nx_fail(err, NX_E_USAGE,
 			       "a sandbox name must be 1 to %d bytes of printable UTF-8",
 			       MAX_NAME_LEN);
-	if (opts->ttl_minutes < 0 || opts->ttl_minutes > MAX_TTL_MINUTES)
+	if (opts->ttl_minutes < 0 || opts->ttl_minutes > NX_MAX_TTL_MINUTES)
 		return nx_fail(err, NX_E_USAGE,
 			       "TTL must be a whole number of minutes from 1 to %d",
-			       MAX_TTL_MINUTES);
+			       NX_MAX_TTL_MINUTES);
 	if (opts->agent_id && !nx_is_clean_text(opts->agent_id, MAX_NAME_LEN))
 		return nx_fail(err, NX_E_USAGE,
 			       "an agent id must be 1 to %d bytes of printable UTF-8",
@@ -384,10 +382,10 @@ static int check_run_opts(const nx_run_opts *opts, nx_error *err)
 	if (!opts->code)
 		return nx_fail(err, NX_E_USAGE, "no code to run");
 	if (opts->timeout_seconds < 0 ||
-	    opts->timeout_seconds > MAX_TIMEOUT_SECONDS)
+	    opts->timeout_seconds > NX_MAX_TIMEOUT_SECONDS)
 		return nx_fail(err, NX_E_USAGE,
 			       "timeout must be a whole number of seconds from 1 to %d",
-			       MAX_TIMEOUT_SECONDS);
+			       NX_MAX_TIMEOUT_SECONDS);
 	return 0;
 }
 
