@@ -1,6 +1,7 @@
 /* util.c - allocation, time, parsing and file helpers (see util.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/random.h>
@@ -135,6 +136,47 @@ int nx_parse_time(const char *s, int64_t *out)
 	/* Only what nx_format_time writes: no 31 February, no 24:00. */
 	nx_format_time(*out, again);
 	return strcmp(again, s) == 0 ? 0 : -1;
+}
+
+/* getopt_long reports an abbreviation that fits several long options
+ * (--t: --ttl or --template) as it reports an unknown one. */
+static bool is_ambiguous(const char *arg, const struct option *longopts)
+{
+	size_t len, matches = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return false;
+	arg += 2;
+	len = strcspn(arg, "=");
+	for (; len > 0 && longopts->name; longopts++)
+		if (strncmp(longopts->name, arg, len) == 0)
+			matches++;
+	return matches > 1;
+}
+
+int nx_option_error(nx_error *err, int opt, const char *arg,
+		    const struct option *longopts, const char *command)
+{
+	if (opt == ':')
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%s' needs a value (see '%s --help')",
+			       arg, command);
+	/* A flag given a value (--json=yes): getopt_long names the flag's
+	 * short form in optopt. */
+	if (optopt && strncmp(arg, "--", 2) == 0)
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%.*s' takes no value (see '%s --help')",
+			       (int)strcspn(arg, "="), arg, command);
+	if (optopt)
+		return nx_fail(err, NX_E_USAGE,
+			       "unknown option '-%c' (see '%s --help')", optopt,
+			       command);
+	if (is_ambiguous(arg, longopts))
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%s' is ambiguous: write it out (see '%s --help')",
+			       arg, command);
+	return nx_fail(err, NX_E_USAGE, "unknown option '%s' (see '%s --help')",
+		       arg, command);
 }
 
 int nx_parse_int(const char *s, long min, long max, long *out)

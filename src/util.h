@@ -112,6 +112,13 @@ NX_HIDDEN void nx_random_id(char *out, size_t len);
  * of keep (may be NULL); malloc'd. */
 NX_HIDDEN char *nx_url_encode(const char *s, const char *keep);
 
+/* Fill err for what getopt_long returned as opt (':' or '?') on arg, the
+ * argument it stopped at; command names the --help to see.  Returns -1. */
+struct option;
+NX_HIDDEN int nx_option_error(nx_error *err, int opt, const char *arg,
+			      const struct option *longopts,
+			      const char *command);
+
 /* Parse a whole decimal integer in [min, max]; -1 on anything else. */
 NX_HIDDEN int nx_parse_int(const char *s, long min, long max, long *out);
 
