@@ -23,9 +23,7 @@
 #include "store.h"
 
 #define DEFAULT_TTL_MINUTES 10
-#define MAX_TTL_MINUTES (7 * 24 * 60)
 #define DEFAULT_TIMEOUT_SECONDS 30
-#define MAX_TIMEOUT_SECONDS (24 * 60 * 60)
 #define MAX_NAME_LEN 128
 /* How long past its timeout a run may hold expiry off before the row is
  * considered abandoned (a nexus killed mid-run). */
@@ -287,16 +285,32 @@ static void mark_gone(nx_engine *e, nx_sandbox *sb)
 
 /* ---- the API ----------------------------------------------------------- */
 
+/* The identity a sandbox records comes from a key (checked when it was
+ * made) or, locally, from NEXUS_USER and NEXUS_TENANT, checked here: it is
+ * printed in every listing. */
+static int check_identity(const nx_context *ctx, nx_error *err)
+{
+	if (!nx_is_clean_text(ctx->user_id, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "the user id must be 1 to %d bytes of printable UTF-8 (check NEXUS_USER)",
+			       MAX_NAME_LEN);
+	if (!nx_is_clean_text(ctx->tenant_id, MAX_NAME_LEN))
+		return nx_fail(err, NX_E_USAGE,
+			       "the tenant id must be 1 to %d bytes of printable UTF-8 (check NEXUS_TENANT)",
+			       MAX_NAME_LEN);
+	return 0;
+}
+
 static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 {
 	if (!opts->name || !nx_is_clean_text(opts->name, MAX_NAME_LEN))
 		return nx_fail(err, NX_E_USAGE,
 			       "a sandbox name must be 1 to %d bytes of printable UTF-8",
 			       MAX_NAME_LEN);
-	if (opts->ttl_minutes < 0 || opts->ttl_minutes > MAX_TTL_MINUTES)
+	if (opts->ttl_minutes < 0 || opts->ttl_minutes > NX_MAX_TTL_MINUTES)
 		return nx_fail(err, NX_E_USAGE,
 			       "TTL must be a whole number of minutes from 1 to %d",
-			       MAX_TTL_MINUTES);
+			       NX_MAX_TTL_MINUTES);
 	if (opts->agent_id && !nx_is_clean_text(opts->agent_id, MAX_NAME_LEN))
 		return nx_fail(err, NX_E_USAGE,
 			       "an agent id must be 1 to %d bytes of printable UTF-8",
@@ -373,7 +387,7 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 	cleanup_close int lock = -1;
 	int64_t now;
 
-	if (check_create_opts(opts, err) < 0 ||
+	if (check_identity(ctx, err) < 0 || check_create_opts(opts, err) < 0 ||
 	    chosen_isolation(opts, &isolation, err) < 0 ||
 	    stop_expired(e, err) < 0 ||
 	    provider_of(e, provider && *provider ? provider : NULL, &slot,
@@ -433,10 +447,10 @@ static int check_run_opts(const nx_run_opts *opts, nx_error *err)
 	if (!opts->code)
 		return nx_fail(err, NX_E_USAGE, "no code to run");
 	if (opts->timeout_seconds < 0 ||
-	    opts->timeout_seconds > MAX_TIMEOUT_SECONDS)
+	    opts->timeout_seconds > NX_MAX_TIMEOUT_SECONDS)
 		return nx_fail(err, NX_E_USAGE,
 			       "timeout must be a whole number of seconds from 1 to %d",
-			       MAX_TIMEOUT_SECONDS);
+			       NX_MAX_TIMEOUT_SECONDS);
 	return 0;
 }
 

@@ -6,11 +6,22 @@
 
 #include "util.h"
 
+/* Messages quote what they were given (a name, an option, a server's or
+ * a sandbox's reply): escaping it here keeps every message one line that
+ * cannot move a terminal's cursor, wherever it is printed or sent. */
+static void format_line(char *out, size_t size, const char *fmt, va_list ap)
+{
+	char raw[NX_ERROR_MAX];
+
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	nx_escape_text(out, size, raw);
+}
+
 static void set_message(nx_error *err, nx_errkind kind, const char *fmt,
 			va_list ap)
 {
 	err->kind = kind;
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	format_line(err->msg, sizeof err->msg, fmt, ap);
 }
 
 int nx_fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
@@ -53,7 +64,7 @@ int nx_error_prefix(nx_error *err, const char *fmt, ...)
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix - 2, fmt, ap);
+	format_line(prefix, sizeof prefix - 2, fmt, ap);
 	va_end(ap);
 	plen = strlen(prefix);
 	memcpy(prefix + plen, ": ", 2);

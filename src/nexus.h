@@ -121,6 +121,11 @@ typedef void (*nx_output_fn)(void *userdata, nx_stream stream,
 			     const char *data, size_t len);
 
 #define NX_DEFAULT_MAX_OUTPUT ((size_t)10 << 20)
+/* The ranges of the options: every front end states these in its errors,
+ * and the engine checks the first two again. */
+#define NX_MAX_TTL_MINUTES (7 * 24 * 60)
+#define NX_MAX_TIMEOUT_SECONDS (24 * 60 * 60)
+#define NX_MAX_MAX_OUTPUT (1L << 30)
 
 typedef struct nx_run_opts {
 	const char *language;       /* python, javascript, bash */

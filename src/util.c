@@ -1,6 +1,7 @@
 /* util.c - allocation, time, parsing and file helpers (see util.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/random.h>
@@ -137,12 +138,55 @@ int nx_parse_time(const char *s, int64_t *out)
 	return strcmp(again, s) == 0 ? 0 : -1;
 }
 
+/* getopt_long reports an abbreviation that fits several long options
+ * (--t: --ttl or --template) as it reports an unknown one. */
+static bool is_ambiguous(const char *arg, const struct option *longopts)
+{
+	size_t len, matches = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return false;
+	arg += 2;
+	len = strcspn(arg, "=");
+	for (; len > 0 && longopts->name; longopts++)
+		if (strncmp(longopts->name, arg, len) == 0)
+			matches++;
+	return matches > 1;
+}
+
+int nx_option_error(nx_error *err, int opt, const char *arg,
+		    const struct option *longopts, const char *command)
+{
+	if (opt == ':')
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%s' needs a value (see '%s --help')",
+			       arg, command);
+	/* A flag given a value (--json=yes): getopt_long names the flag's
+	 * short form in optopt. */
+	if (optopt && strncmp(arg, "--", 2) == 0)
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%.*s' takes no value (see '%s --help')",
+			       (int)strcspn(arg, "="), arg, command);
+	if (optopt)
+		return nx_fail(err, NX_E_USAGE,
+			       "unknown option '-%c' (see '%s --help')", optopt,
+			       command);
+	if (is_ambiguous(arg, longopts))
+		return nx_fail(err, NX_E_USAGE,
+			       "option '%s' is ambiguous: write it out (see '%s --help')",
+			       arg, command);
+	return nx_fail(err, NX_E_USAGE, "unknown option '%s' (see '%s --help')",
+		       arg, command);
+}
+
 int nx_parse_int(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == ' ' || *s == '+')
+	/* strtol would skip leading white space (tabs, newlines) and take a
+	 * '+': a number is a digit or '-' first, nothing else. */
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '-'))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -230,6 +274,15 @@ void nx_clean_line(const char *s, size_t len, bool ascii_only, char *out,
 	out[n] = '\0';
 }
 
+/* A control character as a sequence of n bytes: C0, DEL, or C1
+ * (U+0080 to U+009F), which terminals may take as escape sequences too. */
+static bool is_control(const unsigned char *s, size_t n)
+{
+	if (n == 1)
+		return s[0] < 0x20 || s[0] == 0x7f;
+	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+}
+
 bool nx_is_clean_text(const char *s, size_t max_len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -238,14 +291,55 @@ bool nx_is_clean_text(const char *s, size_t max_len)
 	if (len == 0 || len > max_len)
 		return false;
 	while (i < len) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return false;
 		n = utf8_sequence_len(p + i, len - i);
-		if (n == 0)
+		if (n == 0 || is_control(p + i, n))
 			return false;
 		i += n;
 	}
 	return true;
+}
+
+/* The escape of one byte that is not printable text, NUL-terminated. */
+static void escape_byte(unsigned char c, char out[5])
+{
+	if (c == '\n' || c == '\t' || c == '\r') {
+		out[0] = '\\';
+		out[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		out[2] = '\0';
+		return;
+	}
+	snprintf(out, 5, "\\x%02x", c);
+}
+
+size_t nx_escape_text(char *out, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, o = 0, n, piece_len;
+	const char *piece;
+	char esc[5];
+
+	while (i < len) {
+		n = utf8_sequence_len(p + i, len - i);
+		if (n == 0 || is_control(p + i, n)) {
+			/* Byte by byte: a C1 character's second byte is not
+			 * UTF-8 on its own, so it is escaped next. */
+			n = 1;
+			escape_byte(p[i], esc);
+			piece = esc;
+			piece_len = strlen(esc);
+		} else {
+			piece = s + i;
+			piece_len = n;
+		}
+		if (o + piece_len >= size)
+			break;
+		memcpy(out + o, piece, piece_len);
+		o += piece_len;
+		i += n;
+	}
+	if (size > 0)
+		out[o] = '\0';
+	return o;
 }
 
 char *nx_utf8_sanitize(const char *s, size_t len, size_t *out_len)

@@ -112,15 +112,29 @@ NX_HIDDEN void nx_random_id(char *out, size_t len);
  * of keep (may be NULL); malloc'd. */
 NX_HIDDEN char *nx_url_encode(const char *s, const char *keep);
 
+/* Fill err for what getopt_long returned as opt (':' or '?') on arg, the
+ * argument it stopped at; command names the --help to see.  Returns -1. */
+struct option;
+NX_HIDDEN int nx_option_error(nx_error *err, int opt, const char *arg,
+			      const struct option *longopts,
+			      const char *command);
+
 /* Parse a whole decimal integer in [min, max]; -1 on anything else. */
 NX_HIDDEN int nx_parse_int(const char *s, long min, long max, long *out);
 
 /* True when s is a well-formed E2B-style sandbox id. */
 NX_HIDDEN bool nx_is_sandbox_id(const char *s);
 
-/* True when every byte is printable (no control characters) and the text
- * is valid UTF-8: what names and ids stored by nexus must be. */
+/* True when the text is valid UTF-8 and every character is printable (no
+ * C0 or C1 control character, no DEL): what names and ids stored by nexus
+ * must be. */
 NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
+/* Copy s into out (size bytes, NUL included) as one line of printable
+ * text: valid UTF-8 stays as it is; control characters and bytes that are
+ * not UTF-8 become \n, \t, \r or \xNN.  Stops before a character or an
+ * escape that would not fit; returns the length written.  Backslashes are
+ * kept, so escaping twice changes nothing. */
+NX_HIDDEN size_t nx_escape_text(char *out, size_t size, const char *s);
 
 /* Copy untrusted text into one line of at most out_size - 1 bytes, for an
  * error message: trailing space dropped, control characters made spaces,

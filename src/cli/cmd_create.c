@@ -42,7 +42,8 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 	while ((opt = cli_getopt(c, argc, argv, ":t:p:jh", longopts, err)) != -1) {
 		switch (opt) {
 		case 't':
-			if (cli_parse_number("--ttl", optarg, 1, 10080,
+			if (cli_parse_number("--ttl", optarg, 1,
+					     NX_MAX_TTL_MINUTES,
 					     "minutes", &ttl, err) < 0)
 				return -1;
 			opts.ttl_minutes = (int)ttl;

@@ -71,14 +71,16 @@ static int parse_args(cli *c, int argc, char **argv, run_args *a,
 			a->file = optarg;
 			break;
 		case 'T':
-			if (cli_parse_number("--timeout", optarg, 1, 86400,
+			if (cli_parse_number("--timeout", optarg, 1,
+					     NX_MAX_TIMEOUT_SECONDS,
 					     "seconds", &n, err) < 0)
 				return -1;
 			a->opts.timeout_seconds = (int)n;
 			break;
 		case 'M':
 			if (cli_parse_number("--max-output", optarg, 1,
-					     1L << 30, "bytes", &n, err) < 0)
+					     NX_MAX_MAX_OUTPUT, "bytes", &n,
+					     err) < 0)
 				return -1;
 			a->opts.max_output = (size_t)n;
 			break;

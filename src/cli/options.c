@@ -13,7 +13,6 @@ static void print_usage(const cli *c)
 int cli_getopt(cli *c, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, nx_error *err)
 {
-	const char *arg;
 	int opt;
 
 	opterr = 0;
@@ -24,19 +23,7 @@ int cli_getopt(cli *c, int argc, char **argv, const char *shortopts,
 	}
 	if (opt != '?' && opt != ':')
 		return opt;
-	arg = argv[optind - 1];
-	if (opt == ':')
-		nx_fail(err, NX_E_USAGE,
-			"option '%s' needs a value (see '%s --help')", arg,
-			c->command);
-	else if (optopt)
-		nx_fail(err, NX_E_USAGE,
-			"unknown option '-%c' (see '%s --help')", optopt,
-			c->command);
-	else
-		nx_fail(err, NX_E_USAGE,
-			"unknown option '%s' (see '%s --help')", arg,
-			c->command);
+	nx_option_error(err, opt, argv[optind - 1], longopts, c->command);
 	return '?';
 }
 

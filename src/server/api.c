@@ -80,8 +80,23 @@ static nx_api_reply engine_error(const nx_error *err)
 
 /* ---- request bodies --------------------------------------------------- */
 
+/* Why the tokener stopped, for the error message. */
+static const char *parse_problem(struct json_tokener *tok)
+{
+	enum json_tokener_error e = json_tokener_get_error(tok);
+
+	if (e == json_tokener_success)
+		return "more data after it";
+	if (e == json_tokener_continue)
+		return "it ends early";
+	return json_tokener_error_desc(e);
+}
+
 /* The body as a JSON object whose members are all among allowed; an empty
- * body is an empty object. */
+ * body is an empty object.  Strict: what json-c would otherwise accept
+ * (comments, single quotes, trailing commas) is not JSON to any other
+ * client.  String bytes are not checked for UTF-8 here: code is passed on
+ * byte for byte, and the engine checks names and ids. */
 static int parse_body(const nx_api_request *rq, const char *const *allowed,
 		      json_object **out, nx_error *err)
 {
@@ -97,12 +112,16 @@ static int parse_body(const nx_api_request *rq, const char *const *allowed,
 		return 0;
 	}
 	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, rq->body, (int)rq->body_len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    (size_t)json_tokener_get_parse_end(tok) != rq->body_len) {
+		nx_fail(err, NX_E_USAGE,
+			"the request body is not one JSON value: %s (at byte %zu)",
+			parse_problem(tok), json_tokener_get_parse_end(tok));
 		json_tokener_free(tok);
 		json_object_put(o);
-		return nx_fail(err, NX_E_USAGE, "the request body is not one JSON value");
+		return -1;
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object)) {
@@ -204,7 +223,8 @@ static nx_api_reply do_create(const call *c)
 
 	if (parse_body(c->rq, allowed, &body, &err) < 0 ||
 	    string_field(body, "name", &opts.name, NULL, &err) < 0 ||
-	    int_field(body, "ttl_minutes", 1, INT32_MAX, &ttl, &err) < 0 ||
+	    int_field(body, "ttl_minutes", 1, NX_MAX_TTL_MINUTES, &ttl,
+		      &err) < 0 ||
 	    string_field(body, "template_id", &opts.template_id, NULL, &err) < 0 ||
 	    string_field(body, "agent_id", &opts.agent_id, NULL, &err) < 0 ||
 	    string_field(body, "provider", &opts.provider, NULL, &err) < 0 ||
@@ -309,8 +329,10 @@ static nx_api_reply do_run(const call *c, const char *ref)
 	if (parse_body(c->rq, allowed, &body, &err) < 0 ||
 	    string_field(body, "language", &language, NULL, &err) < 0 ||
 	    string_field(body, "code", &opts.code, &opts.code_len, &err) < 0 ||
-	    int_field(body, "timeout", 1, INT32_MAX, &timeout, &err) < 0 ||
-	    int_field(body, "max_output", 1, 1L << 30, &max_output, &err) < 0)
+	    int_field(body, "timeout", 1, NX_MAX_TIMEOUT_SECONDS, &timeout,
+		      &err) < 0 ||
+	    int_field(body, "max_output", 1, NX_MAX_MAX_OUTPUT, &max_output,
+		      &err) < 0)
 		return engine_error(&err);
 	if (!opts.code)
 		return nx_api_error(400, "usage", "'code' is required");

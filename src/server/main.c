@@ -51,10 +51,8 @@ static int parse(int argc, char **argv, nx_server_opts *opts, nx_error *err)
 			fputs(usage, stdout);
 			return 1;
 		} else {
-			nx_fail(err, NX_E_USAGE,
-				opt == ':' ? "option '%s' needs a value (see 'nexus serve --help')" :
-					     "unknown option '%s' (see 'nexus serve --help')",
-				argv[optind - 1]);
+			nx_option_error(err, opt, argv[optind - 1], longopts,
+					"nexus serve");
 			return 2;
 		}
 	}

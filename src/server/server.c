@@ -106,10 +106,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	return ret;
 }
 
+/* One line per request: the path is decoded, so a %0A in it must not
+ * start a forged line of its own. */
 static void log_request(const char *method, const char *url, unsigned status,
 			const request *rq)
 {
-	fprintf(stderr, "nexus serve: %s %s %u %.1f ms\n", method, url, status,
+	char safe_method[64], safe_url[1024];
+
+	nx_escape_text(safe_method, sizeof safe_method, method);
+	nx_escape_text(safe_url, sizeof safe_url, url);
+	fprintf(stderr, "nexus serve: %s %s %u %.1f ms\n", safe_method,
+		safe_url, status,
 		(double)(nx_monotonic_us() - rq->start_us) / 1000.0);
 }
 

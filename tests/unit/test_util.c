@@ -20,6 +20,8 @@ static void test_parse_int(void)
 	ok(nx_parse_int("99999999999999999999", 1, 100, &v) < 0,
 	   "overflow refused");
 	ok(nx_parse_int("-3", -5, 5, &v) == 0 && v == -3, "negative in range");
+	ok(nx_parse_int("\t5", 1, 100, &v) < 0, "leading tab refused");
+	ok(nx_parse_int("\n5", 1, 100, &v) < 0, "leading newline refused");
 }
 
 static void test_ids_and_text(void)
@@ -36,6 +38,24 @@ static void test_ids_and_text(void)
 	ok(!nx_is_clean_text("\xc0\xaf", 128), "an overlong form is not clean");
 	ok(!nx_is_clean_text("\xed\xa0\x80", 128), "a surrogate is not clean");
 	ok(!nx_is_clean_text("abcd", 3), "longer than max is not clean");
+	ok(!nx_is_clean_text("c1\xc2\x9b" "31m", 128), "a C1 control (CSI) is not clean");
+	ok(nx_is_clean_text("nbsp\xc2\xa0", 128), "U+00A0 is printable");
+}
+
+static void test_escape(void)
+{
+	char out[16];
+
+	is_int(nx_escape_text(out, sizeof out, "a\nb\t\x1b[c"), 12, "escaped length");
+	is_str(out, "a\\nb\\t\\x1b[c", "C0 controls escaped");
+	nx_escape_text(out, sizeof out, "\xc2\x85\xff\xc3\xa9\\");
+	is_str(out, "\\xc2\\x85\\xff\xc3\xa9\\", "C1, bad bytes escaped; UTF-8 and backslash kept");
+	nx_escape_text(out, 6, "ab\ncd");
+	is_str(out, "ab\\nc", "cut to fit");
+	nx_escape_text(out, 5, "abc\n");
+	is_str(out, "abc", "an escape that does not fit is left out whole");
+	nx_escape_text(out, 5, "ab\xe2\x82\xac");
+	is_str(out, "ab", "so is a character");
 }
 
 static void test_sanitize(void)
@@ -101,12 +121,17 @@ static void test_error(void)
 	   "a long message is cut, never overflowed");
 	nx_fail_errno(&err, NX_E_SYSTEM, 2, "cannot open '%s'", "f");
 	is_str(err.msg, "cannot open 'f': No such file or directory", "errno text appended");
+	nx_fail(&err, NX_E_NOTFOUND, "sandbox '%s' not found", "a\nb\x1b[2J");
+	nx_error_prefix(&err, "'%s'", "\r");
+	is_str(err.msg, "'\\r': sandbox 'a\\nb\\x1b[2J' not found",
+	       "a message and its prefix are one line without control characters");
 }
 
 int main(void)
 {
 	test_parse_int();
 	test_ids_and_text();
+	test_escape();
 	test_sanitize();
 	test_time();
 	test_buf();
