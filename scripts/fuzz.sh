@@ -5,16 +5,17 @@
 #   scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR] [HARNESS...]
 #
 # HARNESS is agent_proto, mux, run_json, docker_reply, e2b or server
-# (default: all of them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
-# and the library sources they need are built with clang in DIR (default
-# build-fuzz, apart from any autotools build); each runs on a copy of its
-# corpus (tests/fuzz/corpus/HARNESS), so the tree is never changed, on
+# (default: all of them, one after the other, N seconds each, default 60).
+# The harnesses (tests/fuzz/fuzz_*.c) and the library sources they need are
+# built with clang in DIR (default build-fuzz, apart from any autotools
+# build); each runs on a copy of its corpus (tests/fuzz/corpus/HARNESS), so
+# the tree is never changed, on
 # inputs of at most BYTES (default 8192: the 64 KiB seeds would make every
 # run 20 times slower; make check replays them whole).  Prints
 # one line per harness: executions, executions per second, new corpus
 # entries, crashes; exits non-zero on any crash.  Crashing inputs are kept
-# in DIR/crashes/HARNESS/.  Installs clang and libFuzzer with apt-get when
-# they are missing.  See docs/fuzzing.md.
+# in DIR/crashes/HARNESS/.  Installs clang, libFuzzer and the libraries
+# libnexus uses with apt-get when they are missing.  See docs/fuzzing.md.
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
