@@ -141,10 +141,16 @@ for h in $harnesses; do
 	before=$(find "$corpus" -type f | wc -l)
 	say "fuzzing $h for $seconds s (log: $log)"
 	rc=0
-	"$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
+	# A harness's temporary files (server: its stores) go in a TMPDIR of
+	# its own, removed after: a crash skips the harness's own cleanup.
+	tmp=$out/tmp/$h
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	TMPDIR=$tmp "$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
 		-max_len="$max_len" -print_final_stats=1 \
 		-artifact_prefix="$crashes/" \
 		"$corpus" >"$log" 2>&1 || rc=$?
+	rm -rf "$tmp"
 	after=$(find "$corpus" -type f | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
