@@ -5,16 +5,17 @@
 #   scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR] [HARNESS...]
 #
 # HARNESS is agent_proto, mux, run_json, docker_reply, e2b or server
-# (default: all of them, one after the other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
-# and the library sources they need are built with clang in DIR (default
-# build-fuzz, apart from any autotools build); each runs on a copy of its
-# corpus (tests/fuzz/corpus/HARNESS), so the tree is never changed, on
+# (default: all of them, one after the other, N seconds each, default 60).
+# The harnesses (tests/fuzz/fuzz_*.c) and the library sources they need are
+# built with clang in DIR (default build-fuzz, apart from any autotools
+# build); each runs on a copy of its corpus (tests/fuzz/corpus/HARNESS), so
+# the tree is never changed, on
 # inputs of at most BYTES (default 8192: the 64 KiB seeds would make every
 # run 20 times slower; make check replays them whole).  Prints
 # one line per harness: executions, executions per second, new corpus
 # entries, crashes; exits non-zero on any crash.  Crashing inputs are kept
-# in DIR/crashes/HARNESS/.  Installs clang and libFuzzer with apt-get when
-# they are missing.  See docs/fuzzing.md.
+# in DIR/crashes/HARNESS/.  Installs clang, libFuzzer and the libraries
+# libnexus uses with apt-get when they are missing.  See docs/fuzzing.md.
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -140,10 +141,16 @@ for h in $harnesses; do
 	before=$(find "$corpus" -type f | wc -l)
 	say "fuzzing $h for $seconds s (log: $log)"
 	rc=0
-	"$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
+	# A harness's temporary files (server: its stores) go in a TMPDIR of
+	# its own, removed after: a crash skips the harness's own cleanup.
+	tmp=$out/tmp/$h
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	TMPDIR=$tmp "$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
 		-max_len="$max_len" -print_final_stats=1 \
 		-artifact_prefix="$crashes/" \
 		"$corpus" >"$log" 2>&1 || rc=$?
+	rm -rf "$tmp"
 	after=$(find "$corpus" -type f | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)

@@ -35,7 +35,7 @@
 
 /* ---- the two stores, made once ------------------------------------------- */
 
-static char top_dir[] = "/tmp/nexus-fuzz-server-XXXXXX";
+static char *top_dir;
 static char *open_dir, *keyed_dir;
 static char *user_key, *admin_key, *revoked_key;
 static const nx_context local = { "local", NULL, "default", true };
@@ -122,8 +122,13 @@ static char *make_store(const char *name, bool keyed)
 
 static void setup(void)
 {
+	/* In $TMPDIR: a crash (abort) skips the atexit handler, so
+	 * scripts/fuzz.sh gives each harness a TMPDIR it removes after. */
+	const char *tmp = getenv("TMPDIR");
 	char *path;
 
+	top_dir = nx_xasprintf("%s/nexus-fuzz-server-XXXXXX",
+			       tmp && *tmp ? tmp : "/tmp");
 	CHECK(mkdtemp(top_dir) != NULL);
 	atexit(remove_stores);
 	/* Nothing reaches a Docker engine, a plugin or a remote server. */
