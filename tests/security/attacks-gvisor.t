@@ -2,9 +2,9 @@
 # (runsc), runs by exec.  Needs the engine's "runsc" runtime
 # (scripts/gvisor.sh); without it the file is skipped, except under
 # CI=true, where that is a failure.
-if ! curl -sf --max-time 5 --unix-socket "${DOCKER_HOST#unix://}" http://docker/info 2>/dev/null |
-	grep -q '"runsc":' &&
-	! curl -sf --max-time 5 --unix-socket /var/run/docker.sock http://docker/info 2>/dev/null |
+sock=/var/run/docker.sock
+case "${DOCKER_HOST:-}" in unix://*) sock=${DOCKER_HOST#unix://} ;; esac
+if ! curl -sf --max-time 5 --unix-socket "$sock" http://docker/info 2>/dev/null |
 	grep -q '"runsc":'; then
 	if [ "${CI:-}" = true ]; then
 		echo "Bail out! the Docker engine has no runsc runtime (scripts/gvisor.sh; CI=true: this is a failure)"
