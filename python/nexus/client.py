@@ -46,7 +46,8 @@ class Client(ABC):
     @abstractmethod
     def sandbox_create(self, name: str, ttl_minutes: int = 10,
                        template_id: str | None = None,
-                       agent_id: str | None = None) -> dict[str, Any]:
+                       agent_id: str | None = None,
+                       isolation: str | None = None) -> dict[str, Any]:
         """Create and start a sandbox; return its record.
 
         Args:
@@ -55,6 +56,9 @@ class Client(ABC):
             template_id: runtime (default, python, javascript, bash) or a
                 local Docker image; None for the default runtime.
             agent_id: the agent the sandbox belongs to, or None.
+            isolation: "runc" or "gvisor" (gVisor's runsc, when the
+                engine has it registered); None for NEXUS_ISOLATION or
+                runc.
         """
 
     @abstractmethod

@@ -81,12 +81,15 @@ class LocalClient(Client):
 
     def sandbox_create(self, name: str, ttl_minutes: int = 10,
                        template_id: str | None = None,
-                       agent_id: str | None = None) -> dict[str, Any]:
+                       agent_id: str | None = None,
+                       isolation: str | None = None) -> dict[str, Any]:
         options = ["--ttl", str(ttl_minutes)]
         if template_id is not None:
             options += ["--template", template_id]
         if agent_id is not None:
             options += ["--agent-id", agent_id]
+        if isolation is not None:
+            options += ["--isolation", isolation]
         return self._call("create", options, name)
 
     def sandbox_run(self, sandbox_id: str, language: str, code: str,

@@ -40,12 +40,15 @@ class RemoteClient(Client):
 
     def sandbox_create(self, name: str, ttl_minutes: int = 10,
                        template_id: str | None = None,
-                       agent_id: str | None = None) -> dict[str, Any]:
+                       agent_id: str | None = None,
+                       isolation: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"name": name, "ttl_minutes": ttl_minutes}
         if template_id is not None:
             body["template_id"] = template_id
         if agent_id is not None:
             body["agent_id"] = agent_id
+        if isolation is not None:
+            body["isolation"] = isolation
         return self._request("POST", "/v1/sandboxes", body)
 
     def sandbox_run(self, sandbox_id: str, language: str, code: str,

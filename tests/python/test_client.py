@@ -168,6 +168,12 @@ class ClientChecks:
         self.assertEqual(by_name["sandbox_id"], record["sandbox_id"])
         self.assertEqual(by_name["name"], name)
 
+    def test_create_bad_isolation_is_usage_error(self) -> None:
+        with self.assertRaises(NexusError) as caught:
+            self.nx.sandbox_create(unique("bad-isolation"), isolation="kvm")
+        self.assertError(caught.exception, "usage")
+        self.assertIn("use runc or gvisor", str(caught.exception))
+
     def test_create_bad_ttl_is_usage_error(self) -> None:
         with self.assertRaises(NexusError) as caught:
             self.nx.sandbox_create(unique("bad-ttl"), ttl_minutes=0)

@@ -104,6 +104,11 @@ class RemoteProtocolTests(unittest.TestCase):
         self.assertSent("POST", "/v1/sandboxes",
                         {"name": "ml", "ttl_minutes": 60,
                          "template_id": "python", "agent_id": "agent_123"})
+        self.server.requests.clear()
+        self.nx.sandbox_create("gv", isolation="gvisor")
+        self.assertSent("POST", "/v1/sandboxes",
+                        {"name": "gv", "ttl_minutes": 10,
+                         "isolation": "gvisor"})
 
     def test_run_drops_the_exact_bytes_fields(self) -> None:
         self.reply(200, RUN_ANSWER)
