@@ -221,8 +221,8 @@ _nexus()
 
 	case $key in
 	"sandbox create")
-		opts="--ttl -t --template --agent-id --json -j --help -h"
-		argopts="--ttl -t --template --agent-id" operand=name max=1 ;;
+		opts="--ttl -t --template --agent-id --provider -p --isolation --json -j --help -h"
+		argopts="--ttl -t --template --agent-id --provider -p --isolation" operand=name max=1 ;;
 	"sandbox run")
 		opts="--code -c --file -f --language -l --timeout --max-output --json -j --help -h"
 		argopts="--code -c --file -f --language -l --timeout --max-output"
@@ -283,6 +283,8 @@ _nexus()
 		case $pending in
 		--language | -l) _nexus_reply "$cur" python javascript bash ;;
 		--template) _nexus_reply "$cur" default python javascript bash ;;
+		--provider | -p) _nexus_reply "$cur" docker e2b ;;
+		--isolation) _nexus_reply "$cur" runc gvisor ;;
 		--file | -f)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")

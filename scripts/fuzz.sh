@@ -4,17 +4,18 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR] [HARNESS...]
 #
-# HARNESS is agent_proto, mux or run_json (default: all three, one after the
-# other, N seconds each, default 60).  The harnesses (tests/fuzz/fuzz_*.c)
-# and the library sources they need are built with clang in DIR (default
-# build-fuzz, apart from any autotools build); each runs on a copy of its
-# corpus (tests/fuzz/corpus/HARNESS), so the tree is never changed, on
+# HARNESS is agent_proto, mux, run_json, docker_reply, e2b or server
+# (default: all of them, one after the other, N seconds each, default 60).
+# The harnesses (tests/fuzz/fuzz_*.c) and the library sources they need are
+# built with clang in DIR (default build-fuzz, apart from any autotools
+# build); each runs on a copy of its corpus (tests/fuzz/corpus/HARNESS), so
+# the tree is never changed, on
 # inputs of at most BYTES (default 8192: the 64 KiB seeds would make every
 # run 20 times slower; make check replays them whole).  Prints
 # one line per harness: executions, executions per second, new corpus
 # entries, crashes; exits non-zero on any crash.  Crashing inputs are kept
-# in DIR/crashes/HARNESS/.  Installs clang and libFuzzer with apt-get when
-# they are missing.  See docs/fuzzing.md.
+# in DIR/crashes/HARNESS/.  Installs clang, libFuzzer and the libraries
+# libnexus uses with apt-get when they are missing.  See docs/fuzzing.md.
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -23,12 +24,12 @@ top=$PWD
 seconds=60
 max_len=8192
 out=$top/build-fuzz
-all="agent_proto mux run_json"
+all="agent_proto mux run_json docker_reply e2b server"
 harnesses=
 
 usage() {
 	echo "usage: scripts/fuzz.sh [--seconds N] [--max-len BYTES] [--out DIR]" \
-		"[agent_proto|mux|run_json]..." >&2
+		"[agent_proto|mux|run_json|docker_reply|e2b|server]..." >&2
 	exit 2
 }
 
@@ -41,7 +42,8 @@ while [ $# -gt 0 ]; do
 	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--out=*) out=${1#--out=}; shift ;;
 	-h | --help) usage ;;
-	agent_proto | mux | run_json) harnesses="$harnesses $1"; shift ;;
+	agent_proto | mux | run_json | docker_reply | e2b | server)
+		harnesses="$harnesses $1"; shift ;;
 	*) usage ;;
 	esac
 done
@@ -72,9 +74,11 @@ links_fuzzer() {
 }
 
 command -v "$CC" >/dev/null 2>&1 || apt_install clang
+packages="json-c libcurl sqlite3 nettle libmicrohttpd"
 if ! command -v pkg-config >/dev/null 2>&1 ||
-	! pkg-config --exists json-c 2>/dev/null; then
-	apt_install pkg-config libjson-c-dev
+	! pkg-config --exists $packages 2>/dev/null; then
+	apt_install pkg-config libjson-c-dev libcurl4-openssl-dev \
+		libsqlite3-dev nettle-dev libmicrohttpd-dev
 fi
 if ! links_fuzzer; then
 	# Debian 12 and later ship libFuzzer in libclang-rt-MAJOR-dev.
@@ -84,12 +88,17 @@ if ! links_fuzzer; then
 fi
 
 # ---- build ---------------------------------------------------------------------
-# The library sources the harnesses call: pure parsing, no I/O.
-lib_sources="src/util.c src/error.c src/record.c src/agent_proto.c src/docker/mux.c"
+# libnexus, as the unit tests link it (every symbol visible); what
+# config.h would say comes on the command line.  The harnesses call only
+# its parsers, never the Docker engine.
+lib_sources=$(cd "$top" && echo src/*.c src/docker/*.c)
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all -D_GNU_SOURCE -DNX_TESTING -I$top/src -I$top/tests \
-$(pkg-config --cflags json-c) -Wall -Wextra -Wno-unused-parameter"
-libs="$(pkg-config --libs json-c) -lm"
+-DPACKAGE_VERSION=\"fuzz\" -DNX_LIBCURL_SONAME=\"libcurl.so.4\" \
+-DNX_PKGDATADIR=\"/nonexistent\" -DNX_PKGLIBEXECDIR=\"/nonexistent\" \
+-DNX_PKGLIBDIR=\"/nonexistent\" \
+$(pkg-config --cflags $packages) -Wall -Wextra -Wno-unused-parameter"
+libs="$(pkg-config --libs json-c sqlite3 nettle libmicrohttpd) -ldl -lpthread -lm"
 
 say "building the harnesses with $CC in $out"
 mkdir -p "$out/obj"
@@ -100,10 +109,18 @@ for src in $lib_sources; do
 	"$CC" $cflags -fsanitize=fuzzer-no-link -c "$top/$src" -o "$obj"
 	objs="$objs $obj"
 done
+# Code a harness needs beyond libnexus: the e2b plugin's parsers, the
+# server's API layer.
+extra_sources() {
+	case "$1" in
+	e2b) echo "$top/providers/e2b/e2b_parse.c" ;;
+	server) echo "$top/src/server/api.c" ;;
+	esac
+}
 for h in $harnesses; do
-	# shellcheck disable=SC2086
-	"$CC" $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$h.c" $objs \
-		$libs -o "$out/fuzz_$h"
+	# shellcheck disable=SC2046,SC2086
+	"$CC" $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$h.c" \
+		$(extra_sources "$h") $objs $libs -o "$out/fuzz_$h"
 done
 
 # ---- run -------------------------------------------------------------------------
@@ -113,7 +130,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 
 status=0
 table=$out/table.txt
-printf '%-12s %12s %10s %12s %8s\n' harness executions execs/s new-entries crashes >"$table"
+printf '%-14s %12s %10s %12s %8s\n' harness executions execs/s new-entries crashes >"$table"
 for h in $harnesses; do
 	corpus=$out/corpus/$h
 	crashes=$out/crashes/$h
@@ -124,10 +141,16 @@ for h in $harnesses; do
 	before=$(find "$corpus" -type f | wc -l)
 	say "fuzzing $h for $seconds s (log: $log)"
 	rc=0
-	"$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
+	# A harness's temporary files (server: its stores) go in a TMPDIR of
+	# its own, removed after: a crash skips the harness's own cleanup.
+	tmp=$out/tmp/$h
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	TMPDIR=$tmp "$out/fuzz_$h" -max_total_time="$seconds" -timeout=10 \
 		-max_len="$max_len" -print_final_stats=1 \
 		-artifact_prefix="$crashes/" \
 		"$corpus" >"$log" 2>&1 || rc=$?
+	rm -rf "$tmp"
 	after=$(find "$corpus" -type f | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
@@ -140,7 +163,7 @@ for h in $harnesses; do
 		echo "--- $h: crash (exit $rc); inputs in $crashes, log $log" >&2
 		grep -m 5 -E 'ERROR: |invariant broken|runtime error' "$log" >&2 || true
 	fi
-	printf '%-12s %12s %10s %12s %8s\n' "$h" "${execs:-?}" "${rate:-?}" \
+	printf '%-14s %12s %10s %12s %8s\n' "$h" "${execs:-?}" "${rate:-?}" \
 		"$((after - before))" "$ncrash" >>"$table"
 done
 cat "$table"

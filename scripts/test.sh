@@ -10,6 +10,8 @@ top=$PWD
 
 install_packages
 ensure_docker
+# The attack suite runs a second time under gVisor.
+ensure_gvisor
 
 status=0
 say "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"

@@ -12,8 +12,10 @@
  * failure or a race leaves no row claiming what is not so.  A failed create
  * destroys what the provider made. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "paths.h"
 #include "provider.h"
@@ -26,8 +28,14 @@
 /* How long past its timeout a run may hold expiry off before the row is
  * considered abandoned (a nexus killed mid-run). */
 #define RUN_GRACE_US (60 * 1000000LL)
-/* A sandbox made this recently may still be waiting for its row. */
+/* A sandbox made this recently may still be waiting for its row, when
+ * a create is under way (or a nexus too old to take the create lock). */
 #define ORPHAN_GRACE_SECONDS 60
+/* A create holds this file of the data directory locked (shared) from
+ * before its container exists until its row is written or the container
+ * is removed again; a create killed in between lets go as it dies.  While
+ * it can be locked exclusively no create is half-way. */
+#define CREATE_LOCK "create.lock"
 
 struct nx_engine {
 	nx_remote *remote;          /* set: every call goes to a server */
@@ -313,6 +321,58 @@ static int check_create_opts(const nx_create_opts *opts, nx_error *err)
 	return 0;
 }
 
+/* The isolation asked for, or NEXUS_ISOLATION's; NULL when neither says,
+ * which leaves the choice to the provider. */
+static int chosen_isolation(const nx_create_opts *opts, const char **out,
+			    nx_error *err)
+{
+	const char *v = opts->isolation;
+	const char *source = "unknown isolation";
+
+	if (!v) {
+		v = getenv("NEXUS_ISOLATION");
+		source = "NEXUS_ISOLATION is";
+		if (v && !*v)
+			v = NULL;
+	}
+	*out = v;
+	if (!v || strcmp(v, "runc") == 0 || strcmp(v, "gvisor") == 0)
+		return 0;
+	return nx_fail(err, NX_E_USAGE, "%s '%s'; use runc or gvisor", source,
+		       nx_is_clean_text(v, 32) ? v : "(unprintable)");
+}
+
+static int open_create_lock(nx_engine *e, int *fd, nx_error *err)
+{
+	cleanup_free char *path = nx_xasprintf("%s/" CREATE_LOCK, e->data_dir);
+
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/* The data directory need not exist when the database is elsewhere
+	 * (NEXUS_DATABASE_URL). */
+	if (*fd < 0 && errno == ENOENT) {
+		if (nx_mkdir_p(e->data_dir, 0700, err) < 0)
+			return -1;
+		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	}
+	if (*fd < 0)
+		return nx_fail_errno(err, NX_E_SYSTEM, errno,
+				     "cannot open the lock file '%s'", path);
+	return 0;
+}
+
+/* Waits only while a list --verify is reaping. */
+static int lock_for_create(nx_engine *e, int *fd, nx_error *err)
+{
+	if (open_create_lock(e, fd, err) < 0)
+		return -1;
+	while (flock(*fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return nx_fail_errno(err, NX_E_SYSTEM, errno,
+					     "cannot lock '%s/" CREATE_LOCK "'",
+					     e->data_dir);
+	return 0;
+}
+
 static int local_create(nx_engine *e, const nx_context *ctx,
 		        const nx_create_opts *opts, nx_sandbox *out,
 		        nx_error *err)
@@ -323,12 +383,16 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 	nx_provider_create req;
 	nx_provider_slot *slot;
 	nx_error ignored;
+	const char *isolation;
+	cleanup_close int lock = -1;
 	int64_t now;
 
 	if (check_identity(ctx, err) < 0 || check_create_opts(opts, err) < 0 ||
+	    chosen_isolation(opts, &isolation, err) < 0 ||
 	    stop_expired(e, err) < 0 ||
 	    provider_of(e, provider && *provider ? provider : NULL, &slot,
-			err) < 0)
+			err) < 0 ||
+	    lock_for_create(e, &lock, err) < 0)
 		return -1;
 	nx_random_id(sb.sandbox_id, NX_ID_LEN);
 	sb.ttl_minutes = opts->ttl_minutes ? opts->ttl_minutes :
@@ -341,6 +405,7 @@ static int local_create(nx_engine *e, const nx_context *ctx,
 		.agent_id = opts->agent_id,
 		.template_id = opts->template_id,
 		.ttl_minutes = sb.ttl_minutes,
+		.isolation = isolation,
 	};
 	if (slot->p->create(slot->self, &req, &sb.handle, err) < 0)
 		return -1;
@@ -548,12 +613,28 @@ static bool known_live(void *ud, const char *sandbox_id)
 	return live;
 }
 
+/* Remove the containers of this data directory that have no live row:
+ * none, or only a stopped one.  With the create lock held exclusively no
+ * create is half-way and none can start, so even a container made a moment
+ * ago is a leftover (a create killed before its row). */
+static void reap_leftovers(nx_engine *e)
+{
+	cleanup_close int lock = -1;
+	int grace = ORPHAN_GRACE_SECONDS;
+	nx_provider_slot *slot;
+	nx_error ignored;
+
+	if (open_create_lock(e, &lock, &ignored) == 0 &&
+	    flock(lock, LOCK_EX | LOCK_NB) == 0)
+		grace = 0;
+	if (provider_of(e, NULL, &slot, &ignored) == 0)
+		slot->p->reap(slot->self, known_live, e, grace, &ignored);
+}
+
 static int local_list(nx_engine *e, const nx_context *ctx,
 		      const nx_list_filter *filter, nx_sandbox_array *out,
 		      nx_error *err)
 {
-	nx_provider_slot *slot;
-	nx_error perr;
 	nx_store_filter f = {
 		.user_id = filter->user_id ? filter->user_id : ctx->user_id,
 		.agent_id = filter->agent_id,
@@ -575,12 +656,7 @@ static int local_list(nx_engine *e, const nx_context *ctx,
 	if (filter->verify) {
 		for (i = 0; i < out->count; i++)
 			verify_one(e, &out->items[i]);
-		/* Leftovers are found by their labels, not by rows: they have
-		 * none, or only a stopped one. */
-		if (provider_of(e, NULL, &slot, &perr) == 0 &&
-		    slot->p->reap(slot->self, known_live, e,
-				      ORPHAN_GRACE_SECONDS, &perr) < 0)
-			nx_error_clear(&perr);
+		reap_leftovers(e);
 	}
 	return 0;
 }
@@ -590,6 +666,7 @@ static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 {
 	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
+	nx_error ignored;
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
 		return -1;
@@ -616,8 +693,15 @@ static int local_pause(nx_engine *e, const nx_context *ctx, const char *ref,
 	sb.status = NX_STATUS_PAUSED;
 	sb.paused_at = nx_now_us();
 	sb.busy_until = 0;
-	if (write_back(e, &sb, NX_STATUS_ACTIVE, err) < 0)
+	if (write_back(e, &sb, NX_STATUS_ACTIVE, err) < 0) {
+		/* The row still says active (the database is locked or full):
+		 * make that true again, or run and resume would both refuse
+		 * the sandbox.  A lost race is the winner's to record. */
+		if (err->kind == NX_E_STORE)
+			slot->p->resume(slot->self, sb.handle, sb.ttl_minutes,
+					&ignored);
 		goto fail;
+	}
 	*out = sb;
 	return 0;
 fail:
@@ -630,6 +714,7 @@ static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 {
 	nx_provider_slot *slot;
 	nx_sandbox sb = { 0 };
+	nx_error ignored;
 
 	if (resolve(e, ctx, ref, &sb, err) < 0)
 		return -1;
@@ -649,8 +734,12 @@ static int local_resume(nx_engine *e, const nx_context *ctx, const char *ref,
 	sb.status = NX_STATUS_ACTIVE;
 	sb.paused_at = 0;
 	sb.last_active_at = nx_now_us();
-	if (write_back(e, &sb, NX_STATUS_PAUSED, err) < 0)
+	if (write_back(e, &sb, NX_STATUS_PAUSED, err) < 0) {
+		/* The row still says paused: freeze it again, as for pause. */
+		if (err->kind == NX_E_STORE)
+			slot->p->pause(slot->self, sb.handle, &ignored);
 		goto fail;
+	}
 	*out = sb;
 	return 0;
 fail:

@@ -20,7 +20,10 @@
 
 #include "nexus.h"
 
-#define NX_PROVIDER_ABI_VERSION 1
+/* 2: nx_provider_create gained isolation.  The request structs are the
+ * engine's, so a new member is a new ABI: a plugin cannot tell how much of
+ * them an older engine filled. */
+#define NX_PROVIDER_ABI_VERSION 2
 
 /* capability flags */
 #define NX_PROVIDER_CAN_PAUSE (1u << 0)
@@ -34,6 +37,10 @@ typedef struct nx_provider_create {
 	const char *agent_id;      /* may be NULL */
 	const char *template_id;   /* NULL: the provider's default */
 	int ttl_minutes;
+	/* "runc" or "gvisor" when the caller chose one, else NULL (the
+	 * provider's own isolation); a provider that offers no choice
+	 * refuses any value. */
+	const char *isolation;
 } nx_provider_create;
 
 typedef struct nx_provider_run {

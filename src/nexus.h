@@ -109,6 +109,9 @@ typedef struct nx_create_opts {
 	const char *agent_id;
 	/* "docker", or a plugin's name; NULL: NEXUS_PROVIDER, else docker */
 	const char *provider;
+	/* the docker provider's container runtime: "runc" or "gvisor";
+	 * NULL: NEXUS_ISOLATION, else runc */
+	const char *isolation;
 } nx_create_opts;
 
 typedef enum nx_stream { NX_STREAM_STDOUT = 1, NX_STREAM_STDERR = 2 } nx_stream;

@@ -247,6 +247,7 @@ int nx_remote_create(nx_remote *r, const nx_create_opts *opts,
 	add_string(body, "template_id", opts->template_id);
 	add_string(body, "agent_id", opts->agent_id);
 	add_string(body, "provider", opts->provider);
+	add_string(body, "isolation", opts->isolation);
 	return record_call(r, "POST", "/v1/sandboxes", body, out, err);
 }
 

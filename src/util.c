@@ -241,6 +241,39 @@ static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
 	return 0;
 }
 
+void nx_clean_line(const char *s, size_t len, bool ascii_only, char *out,
+		   size_t out_size)
+{
+	/* json-c's UTF-8 check lets surrogates and lead bytes past U+10FFFF
+	 * through, so decoded JSON strings are sanitized too. */
+	cleanup_free char *valid = ascii_only ? NULL :
+					 nx_utf8_sanitize(s, len, &len);
+	size_t n = 0, i;
+
+	if (valid)
+		s = valid;
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
+			   s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	for (i = 0; i < len && n + 1 < out_size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		else if (c >= 0x80 && ascii_only)
+			c = '?';
+		out[n++] = (char)c;
+	}
+	if (i < len && out_size > 4) {
+		n = n > out_size - 4 ? out_size - 4 : n;
+		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
 /* A control character as a sequence of n bytes: C0, DEL, or C1
  * (U+0080 to U+009F), which terminals may take as escape sequences too. */
 static bool is_control(const unsigned char *s, size_t n)

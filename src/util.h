@@ -136,6 +136,14 @@ NX_HIDDEN bool nx_is_clean_text(const char *s, size_t max_len);
  * kept, so escaping twice changes nothing. */
 NX_HIDDEN size_t nx_escape_text(char *out, size_t size, const char *s);
 
+/* Copy untrusted text into one line of at most out_size - 1 bytes, for an
+ * error message: trailing space dropped, control characters made spaces,
+ * each invalid UTF-8 sequence U+FFFD (ascii_only: every byte outside
+ * ASCII '?', for raw bytes nothing vouched for), and a cut, marked "..."
+ * when out_size is over 4, never splits a UTF-8 sequence. */
+NX_HIDDEN void nx_clean_line(const char *s, size_t len, bool ascii_only,
+			     char *out, size_t out_size);
+
 /* Copy len bytes, replacing each invalid UTF-8 sequence with U+FFFD, so
  * that any bytes a program wrote can go into JSON.  NUL bytes are kept
  * (JSON escapes them).  Returns a malloc'd buffer, its length in *out_len. */

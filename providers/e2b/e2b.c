@@ -10,19 +10,18 @@
  * E2B's timeout posted again after every run.
  *
  * Loaded by nexus with dlopen: it sees only nexus-provider.h and nexus.h,
- * and links libcurl and json-c itself.  Everything from E2B is untrusted:
- * replies and envelopes are bounded, JSON fields type-checked, base64
- * checked. */
+ * and links libcurl and json-c itself.  Everything from E2B is untrusted;
+ * what it sends is read in e2b_parse.c, apart from libcurl, where the fuzz
+ * harness calls the same code. */
 #include <curl/curl.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "nexus-provider.h"
+#include "e2b_parse.h"
 
 #define DEFAULT_API_URL "https://api.e2b.app"
 #define DEFAULT_ENVD_URL "https://49983-{sandboxID}.{domain}"
@@ -30,9 +29,6 @@
 #define DEFAULT_TEMPLATE "base"
 #define CALL_TIMEOUT_MS 60000L
 #define MAX_REPLY (4u << 20)
-/* An envelope of the event stream: data events carry at most a few KiB;
- * anything near this is not envd. */
-#define MAX_ENVELOPE (8u << 20)
 /* Code longer than this goes through the files API, not argv. */
 #define MAX_ARG_CODE (64u << 10)
 #define HOME "/home/user"
@@ -48,175 +44,14 @@ typedef struct e2b {
 	char errbuf[CURL_ERROR_SIZE];
 } e2b;
 
-/* What the handle keeps: E2B's id, envd's token and domain, the TTL. */
-typedef struct handle {
-	char id[65];
-	char token[257];
-	char domain[254];
-	int ttl_minutes;
-} handle;
-
-/* ---- small helpers ------------------------------------------------------- */
-
-static int fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(nx_error *err, nx_errkind kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(err, 0, sizeof *err);
-	err->kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-/* Printable ASCII only: what E2B says goes into one-line errors. */
-static void clean(const char *in, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; in && in[i] && i + 1 < size; i++)
-		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
-	out[i] = '\0';
-}
-
-static bool word_chars(const char *s, size_t max, const char *extra)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || strchr(extra, s[i])))
-			return false;
-	return true;
-}
-
-typedef struct buf {
-	char *data;
-	size_t len, cap, max;
-	bool over;
-} buf;
-
-static void buf_add(buf *b, const void *data, size_t len)
-{
-	if (len > b->max - b->len) {
-		b->over = true;
-		len = b->max - b->len;
-	}
-	if (b->len + len + 1 > b->cap) {
-		b->cap = (b->len + len + 1) * 2;
-		b->data = realloc(b->data, b->cap);
-		if (!b->data)
-			abort();
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
+/* ---- the control plane ---------------------------------------------------- */
 
 static size_t on_reply(char *data, size_t size, size_t n, void *ud)
 {
 	buf *b = ud;
 
-	buf_add(b, data, size * n);
+	e2b_buf_add(b, data, size * n);
 	return b->over ? 0 : size * n;
-}
-
-static json_object *member(json_object *o, const char *key, json_type type)
-{
-	json_object *v = NULL;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
-/* ---- base64 (proto3 JSON bytes) --------------------------------------- */
-
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Standard or URL alphabet, padding optional (proto3 accepts both).
- * Returns the decoded length, or -1. */
-static long b64_decode(const char *in, size_t len, unsigned char *out)
-{
-	unsigned acc = 0;
-	size_t i, bits = 0, n = 0;
-	int v;
-
-	while (len > 0 && in[len - 1] == '=')
-		len--;
-	for (i = 0; i < len; i++) {
-		v = b64_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if (bits >= 6)
-		return -1;
-	return (long)n;
-}
-
-/* ---- the control plane ---------------------------------------------------- */
-
-/* E2B's {"code": N, "message": "..."} as one line. */
-static int api_error(long status, const buf *reply, const char *what,
-		     nx_error *err)
-{
-	json_object *o = reply->len ? json_tokener_parse(reply->data) : NULL;
-	json_object *m = member(o, "message", json_type_string);
-	char msg[300];
-
-	clean(m ? json_object_get_string(m) : "no message", msg, sizeof msg);
-	json_object_put(o);
-	if (status == 401 || status == 403)
-		return fail(err, NX_E_PROVIDER,
-			    "E2B refused the API key (HTTP %ld: %s); check E2B_API_KEY",
-			    status, msg);
-	if (status == 404)
-		return fail(err, NX_E_NOTFOUND, "E2B has no such sandbox (%s)", msg);
-	return fail(err, NX_E_PROVIDER, "E2B could not %s (HTTP %ld: %s)", what,
-		    status, msg);
 }
 
 /* One call; *status is the HTTP status, *reply the parsed JSON of a 2xx
@@ -229,6 +64,7 @@ static int api(e2b *p, const char *method, const char *path, json_object *body,
 	struct curl_slist *headers = NULL;
 	buf b = { .max = MAX_REPLY };
 	CURLcode rc;
+	int r;
 
 	*reply = NULL;
 	snprintf(url, sizeof url, "%s%s", p->api_url, path);
@@ -257,82 +93,16 @@ static int api(e2b *p, const char *method, const char *path, json_object *body,
 	if (rc != CURLE_OK) {
 		free(b.data);
 		if (b.over)
-			return fail(err, NX_E_PROTOCOL,
+			return e2b_fail(err, NX_E_PROTOCOL,
 				    "E2B sent a reply over %u bytes", MAX_REPLY);
-		return fail(err, NX_E_UNREACHABLE, "cannot reach E2B at %s: %s",
+		return e2b_fail(err, NX_E_UNREACHABLE, "cannot reach E2B at %s: %s",
 			    p->api_url, p->errbuf[0] ? p->errbuf :
 						       curl_easy_strerror(rc));
 	}
 	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, status);
-	if (*status < 200 || *status >= 300) {
-		api_error(*status, &b, what, err);
-		free(b.data);
-		return -1;
-	}
-	if (b.len) {
-		*reply = json_tokener_parse(b.data);
-		if (!*reply || !json_object_is_type(*reply, json_type_object)) {
-			json_object_put(*reply);
-			*reply = NULL;
-			free(b.data);
-			return fail(err, NX_E_PROTOCOL,
-				    "E2B answered %s with something that is not a JSON object",
-				    what);
-		}
-	}
+	r = e2b_api_reply(*status, &b, what, reply, err);
 	free(b.data);
-	return 0;
-}
-
-/* ---- handles ---------------------------------------------------------- */
-
-static char *handle_text(const handle *h)
-{
-	json_object *o = json_object_new_object();
-	char *text;
-
-	json_object_object_add(o, "id", json_object_new_string(h->id));
-	json_object_object_add(o, "token", json_object_new_string(h->token));
-	json_object_object_add(o, "domain", json_object_new_string(h->domain));
-	json_object_object_add(o, "ttl", json_object_new_int(h->ttl_minutes));
-	text = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return text;
-}
-
-static bool copy_field(json_object *o, const char *key, char *out, size_t size,
-		       const char *extra, bool required)
-{
-	json_object *v = NULL;
-
-	out[0] = '\0';
-	/* Absent and null are the same to proto3 JSON. */
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return !required;
-	if (!json_object_is_type(v, json_type_string))
-		return false;
-	if (!required && !*json_object_get_string(v))
-		return true;
-	if (!word_chars(json_object_get_string(v), size - 1, extra))
-		return false;
-	snprintf(out, size, "%s", json_object_get_string(v));
-	return true;
-}
-
-static int parse_handle(const char *text, handle *h, nx_error *err)
-{
-	json_object *o = json_tokener_parse(text);
-	json_object *ttl = member(o, "ttl", json_type_int);
-	bool ok = o && ttl && copy_field(o, "id", h->id, sizeof h->id, "-", true) &&
-		  copy_field(o, "token", h->token, sizeof h->token, "-_.=+/", false) &&
-		  copy_field(o, "domain", h->domain, sizeof h->domain, "-.:", false);
-
-	if (ok)
-		h->ttl_minutes = json_object_get_int(ttl);
-	json_object_put(o);
-	if (!ok || h->ttl_minutes < 1)
-		return fail(err, NX_E_STORE, "the E2B sandbox handle in the state database is malformed");
-	return 0;
+	return r;
 }
 
 /* ---- the provider --------------------------------------------------- */
@@ -351,19 +121,19 @@ static int e2b_open(void **self, const char *data_dir, nx_error *err)
 
 	(void)data_dir;
 	if (!key || !*key)
-		return fail(err, NX_E_USAGE,
+		return e2b_fail(err, NX_E_USAGE,
 			    "E2B API key required: set E2B_API_KEY (export E2B_API_KEY=\"your-e2b-api-key\")");
-	if (!word_chars(key, 512, "-_.:"))
-		return fail(err, NX_E_USAGE, "E2B_API_KEY holds characters an API key does not");
+	if (!e2b_word_chars(key, 512, "-_.:"))
+		return e2b_fail(err, NX_E_USAGE, "E2B_API_KEY holds characters an API key does not");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
+		return e2b_fail(err, NX_E_SYSTEM, "cannot initialise libcurl");
 	p = calloc(1, sizeof *p);
 	if (!p)
 		abort();
-	p->api_url = xstrdup(env_or("E2B_API_URL", DEFAULT_API_URL));
-	p->envd_url = xstrdup(env_or("E2B_ENVD_URL", DEFAULT_ENVD_URL));
-	p->api_key = xstrdup(key);
-	p->template_id = xstrdup(env_or("E2B_TEMPLATE_ID", DEFAULT_TEMPLATE));
+	p->api_url = e2b_xstrdup(env_or("E2B_API_URL", DEFAULT_API_URL));
+	p->envd_url = e2b_xstrdup(env_or("E2B_ENVD_URL", DEFAULT_ENVD_URL));
+	p->api_key = e2b_xstrdup(key);
+	p->template_id = e2b_xstrdup(env_or("E2B_TEMPLATE_ID", DEFAULT_TEMPLATE));
 	p->h = curl_easy_init();
 	if (!p->h)
 		abort();
@@ -387,12 +157,17 @@ static int e2b_create(void *self, const nx_provider_create *req, char **out,
 		      nx_error *err)
 {
 	e2b *p = self;
-	json_object *body = json_object_new_object(), *meta = json_object_new_object();
-	json_object *reply = NULL;
+	json_object *body, *meta, *reply = NULL;
 	handle h = { .ttl_minutes = req->ttl_minutes };
 	long status;
 	int r;
 
+	if (req->isolation)
+		return e2b_fail(err, NX_E_USAGE,
+				"the e2b provider has no isolation choice (each E2B sandbox is a microVM of its own); "
+				"leave --isolation and NEXUS_ISOLATION unset");
+	body = json_object_new_object();
+	meta = json_object_new_object();
 	json_object_object_add(body, "templateID", json_object_new_string(
 		req->template_id ? req->template_id : p->template_id));
 	json_object_object_add(body, "timeout",
@@ -406,16 +181,11 @@ static int e2b_create(void *self, const nx_provider_create *req, char **out,
 	json_object_put(body);
 	if (r < 0)
 		return -1;
-	if (!copy_field(reply, "sandboxID", h.id, sizeof h.id, "-", true) ||
-	    !copy_field(reply, "envdAccessToken", h.token, sizeof h.token,
-			"-_.=+/", false) ||
-	    !copy_field(reply, "domain", h.domain, sizeof h.domain, "-.:", false)) {
-		json_object_put(reply);
-		return fail(err, NX_E_PROTOCOL,
-			    "E2B's create answer has a missing or malformed sandboxID, envdAccessToken or domain");
-	}
+	r = e2b_handle_from_create(reply, &h, err);
 	json_object_put(reply);
-	*out = handle_text(&h);
+	if (r < 0)
+		return -1;
+	*out = e2b_handle_text(&h);
 	return 0;
 }
 
@@ -456,189 +226,10 @@ static int post_timeout(e2b *p, const handle *h, nx_error *err)
 
 /* ---- runs: process.Process/Start --------------------------------------- */
 
-typedef struct stream {
-	unsigned char head[5];
-	size_t head_len;
-	unsigned char *msg;
-	size_t msg_len, msg_want;
-	bool failed, ended, trailer;
-	nx_error err;
-	long pid;
-	int exit_code;
-	bool have_exit;
-	buf out[3];
-	size_t max_output;
-	int over;            /* the stream that passed max_output, 1 or 2 */
-	const nx_provider_run *req;
-} stream;
-
-static int stream_fail(stream *s, nx_errkind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int stream_fail(stream *s, nx_errkind kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->failed)
-		return -1;
-	s->failed = true;
-	s->err.kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(s->err.msg, sizeof s->err.msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* "signal: killed" and friends, as the shell's 128 + N. */
-static int signal_status(const char *status)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} sigs[] = {
-		{ "hangup", 1 }, { "interrupt", 2 }, { "quit", 3 },
-		{ "illegal instruction", 4 }, { "aborted", 6 },
-		{ "killed", 9 }, { "segmentation fault", 11 },
-		{ "broken pipe", 13 }, { "terminated", 15 },
-		{ "bad system call", 31 },
-	};
-	size_t i;
-
-	for (i = 0; status && i < sizeof sigs / sizeof sigs[0]; i++)
-		if (strstr(status, sigs[i].name))
-			return 128 + sigs[i].sig;
-	return 128 + 9;
-}
-
-static int on_data(stream *s, json_object *data)
-{
-	static const char *const names[] = { NULL, "stdout", "stderr" };
-	json_object *v;
-	unsigned char *bytes;
-	size_t len, room;
-	long n;
-	int k;
-
-	for (k = 1; k <= 2; k++) {
-		v = member(data, names[k], json_type_string);
-		if (!v)
-			continue;
-		len = (size_t)json_object_get_string_len(v);
-		bytes = xmalloc(len);
-		n = b64_decode(json_object_get_string(v), len, bytes);
-		if (n < 0) {
-			free(bytes);
-			return stream_fail(s, NX_E_PROTOCOL,
-					   "E2B sent %s data that is not base64",
-					   names[k]);
-		}
-		room = s->max_output - s->out[k].len;
-		if ((size_t)n > room) {
-			n = (long)room;
-			s->over = k;
-		}
-		buf_add(&s->out[k], bytes, (size_t)n);
-		if (n && s->req->on_output)
-			s->req->on_output(s->req->userdata, (nx_stream)k,
-					  (const char *)bytes, (size_t)n);
-		free(bytes);
-		if (s->over)
-			return -1;
-	}
-	return 0;
-}
-
-/* One whole envelope: flags 0x02 ends the stream, 0x00 is an event. */
-static int on_envelope(stream *s, unsigned flags, const char *json, size_t len)
-{
-	json_object *o = json_tokener_parse(json), *ev, *x, *e, *m;
-	int r = 0;
-
-	if (!o || !json_object_is_type(o, json_type_object) || strlen(json) != len) {
-		json_object_put(o);
-		return stream_fail(s, NX_E_PROTOCOL,
-				   "E2B sent a stream envelope that is not a JSON object");
-	}
-	if (flags & 0x02) {
-		s->trailer = true;
-		e = member(o, "error", json_type_object);
-		m = member(e, "message", json_type_string);
-		if (e) {
-			char msg[300];
-
-			clean(m ? json_object_get_string(m) : "no message", msg,
-			      sizeof msg);
-			r = stream_fail(s, NX_E_PROVIDER,
-					"E2B ended the run with an error: %s", msg);
-		}
-	} else if (flags != 0) {
-		r = stream_fail(s, NX_E_PROTOCOL,
-				"E2B sent a stream envelope with flags 0x%02x", flags);
-	} else if ((ev = member(o, "event", json_type_object))) {
-		if ((x = member(ev, "start", json_type_object))) {
-			json_object *pid = member(x, "pid", json_type_int);
-
-			s->pid = pid ? (long)json_object_get_int64(pid) : 0;
-		} else if ((x = member(ev, "data", json_type_object))) {
-			r = on_data(s, x);
-		} else if ((x = member(ev, "end", json_type_object))) {
-			/* proto3: zeros are omitted, so no exitCode is 0. */
-			json_object *code = member(x, "exitCode", json_type_int);
-			json_object *exited = member(x, "exited", json_type_boolean);
-			json_object *st = member(x, "status", json_type_string);
-
-			s->ended = true;
-			s->have_exit = true;
-			s->exit_code = exited && json_object_get_boolean(exited) ?
-				(code ? (int)json_object_get_int64(code) : 0) :
-				signal_status(st ? json_object_get_string(st) : NULL);
-		}
-		/* keepalive, and events this plugin does not know: nothing */
-	}
-	json_object_put(o);
-	return r;
-}
-
+/* Short: libcurl stops the transfer (a failure, or the output cap). */
 static size_t on_stream(char *data, size_t size, size_t n, void *ud)
 {
-	stream *s = ud;
-	size_t len = size * n, take;
-	const unsigned char *p = (const unsigned char *)data;
-
-	while (len > 0 && !s->failed && !s->over) {
-		if (s->head_len < 5) {
-			take = 5 - s->head_len < len ? 5 - s->head_len : len;
-			memcpy(s->head + s->head_len, p, take);
-			s->head_len += take;
-			p += take;
-			len -= take;
-			if (s->head_len < 5)
-				break;
-			s->msg_want = (size_t)s->head[1] << 24 | (size_t)s->head[2] << 16 |
-				      (size_t)s->head[3] << 8 | s->head[4];
-			if (s->msg_want > MAX_ENVELOPE) {
-				stream_fail(s, NX_E_PROTOCOL,
-					    "E2B sent a stream envelope of %zu bytes (at most %u)",
-					    s->msg_want, MAX_ENVELOPE);
-				break;
-			}
-			s->msg = xmalloc(s->msg_want + 1);
-			s->msg_len = 0;
-		}
-		take = s->msg_want - s->msg_len < len ? s->msg_want - s->msg_len : len;
-		memcpy(s->msg + s->msg_len, p, take);
-		s->msg_len += take;
-		p += take;
-		len -= take;
-		if (s->msg_len < s->msg_want)
-			break;
-		s->msg[s->msg_len] = '\0';
-		on_envelope(s, s->head[0], (const char *)s->msg, s->msg_len);
-		free(s->msg);
-		s->msg = NULL;
-		s->head_len = 0;
-	}
-	/* Short: libcurl stops the transfer (a failure, or the output cap). */
-	return s->failed || s->over ? 0 : size * n;
+	return e2b_stream_feed(ud, data, size * n) ? size * n : 0;
 }
 
 /* The template with {sandboxID} and {domain} filled in, then path. */
@@ -662,7 +253,7 @@ static char *envd_url(const e2b *p, const handle *h, const char *path)
 			t++;
 		}
 	}
-	out = o = xmalloc(size);
+	out = o = e2b_xmalloc(size);
 	for (t = p->envd_url; *t;) {
 		if (!strncmp(t, id_key, sizeof id_key - 1)) {
 			o = stpcpy(o, h->id);
@@ -754,10 +345,10 @@ static int upload_code(e2b *p, const handle *h, const nx_provider_run *req,
 	free(url);
 	free(reply.data);
 	if (rc != CURLE_OK)
-		return fail(err, NX_E_UNREACHABLE, "cannot upload the code to E2B: %s",
+		return e2b_fail(err, NX_E_UNREACHABLE, "cannot upload the code to E2B: %s",
 			    curl_easy_strerror(rc));
 	if (status < 200 || status >= 300)
-		return fail(err, NX_E_PROVIDER,
+		return e2b_fail(err, NX_E_PROVIDER,
 			    "E2B refused the code file (HTTP %ld%s)", status,
 			    status == 507 ? ": the sandbox disk is full" : "");
 	return 0;
@@ -793,7 +384,7 @@ static char *start_request(const nx_provider_run *req, const char *file,
 	json_object_object_add(o, "stdin", json_object_new_boolean(0));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	n = strlen(text);
-	env = xmalloc(5 + n);
+	env = e2b_xmalloc(5 + n);
 	env[0] = 0;
 	env[1] = (char)(n >> 24);
 	env[2] = (char)(n >> 16);
@@ -803,29 +394,6 @@ static char *start_request(const nx_provider_run *req, const char *file,
 	json_object_put(o);
 	*len = 5 + n;
 	return env;
-}
-
-static void take_output(stream *s, nx_run_result *out)
-{
-	char note[128];
-
-	if (s->over) {
-		snprintf(note, sizeof note,
-			 "\n[nexus: output passed %zu bytes; the run was stopped]\n",
-			 s->max_output);
-		s->out[s->over].max += strlen(note);
-		buf_add(&s->out[s->over], note, strlen(note));
-		if (s->req->on_output)
-			s->req->on_output(s->req->userdata, (nx_stream)s->over,
-					  note, strlen(note));
-	}
-	out->stdout_data = s->out[1].data ? s->out[1].data : xstrdup("");
-	out->stdout_len = s->out[1].len;
-	out->stderr_data = s->out[2].data ? s->out[2].data : xstrdup("");
-	out->stderr_len = s->out[2].len;
-	out->stdout_truncated = s->over == 1;
-	out->stderr_truncated = s->over == 2;
-	s->out[1].data = s->out[2].data = NULL;
 }
 
 static int e2b_run(void *self, const char *handle_s, const nx_provider_run *req,
@@ -843,7 +411,7 @@ static int e2b_run(void *self, const char *handle_s, const nx_provider_run *req,
 	long status = 0;
 
 	memset(out, 0, sizeof *out);
-	if (parse_handle(handle_s, &h, err) < 0)
+	if (e2b_parse_handle(handle_s, &h, err) < 0)
 		return -1;
 	if (req->code_len > MAX_ARG_CODE &&
 	    upload_code(p, &h, req, file, sizeof file, err) < 0)
@@ -882,34 +450,34 @@ static int e2b_run(void *self, const char *handle_s, const nx_provider_run *req,
 	if (!s.ended && s.pid > 0 && (rc != CURLE_OK || s.failed || s.over))
 		kill_process(p, &h, s.pid);
 	if (s.over) {
-		take_output(&s, out);
+		e2b_take_output(&s, out);
 		out->exit_code = 128 + 9;
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		take_output(&s, out);
+		e2b_take_output(&s, out);
 		out->exit_code = -1;
-		return fail(err, NX_E_TIMEOUT, "Code execution exceeded %d second timeout",
+		return e2b_fail(err, NX_E_TIMEOUT, "Code execution exceeded %d second timeout",
 			    req->timeout_seconds);
 	} else if (s.failed) {
 		*err = s.err;
 		goto lost;
 	} else if (rc == CURLE_PARTIAL_FILE) {
-		fail(err, NX_E_PROTOCOL,
+		e2b_fail(err, NX_E_PROTOCOL,
 		     "E2B's stream ended before the process did (the connection closed mid-stream)");
 		goto lost;
 	} else if (rc != CURLE_OK) {
-		fail(err, NX_E_UNREACHABLE, "cannot reach the E2B sandbox: %s",
+		e2b_fail(err, NX_E_UNREACHABLE, "cannot reach the E2B sandbox: %s",
 		     p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
 		goto lost;
 	} else if (status < 200 || status >= 300) {
-		fail(err, status == 404 || status == 502 ? NX_E_NOTFOUND : NX_E_PROVIDER,
+		e2b_fail(err, status == 404 || status == 502 ? NX_E_NOTFOUND : NX_E_PROVIDER,
 		     "the E2B sandbox refused the run (HTTP %ld)", status);
 		goto lost;
 	} else if (!s.have_exit || !s.trailer) {
-		fail(err, NX_E_PROTOCOL,
+		e2b_fail(err, NX_E_PROTOCOL,
 		     "E2B's stream ended before the process did (truncated)");
 		goto lost;
 	} else {
-		take_output(&s, out);
+		e2b_take_output(&s, out);
 		out->exit_code = s.exit_code;
 	}
 	/* The idle TTL starts again now. */
@@ -934,7 +502,7 @@ static int e2b_pause(void *self, const char *handle_s, nx_error *err)
 	long status = 0;
 	nx_error probe;
 
-	if (parse_handle(handle_s, &h, err) < 0)
+	if (e2b_parse_handle(handle_s, &h, err) < 0)
 		return -1;
 	if (sandbox_call(p, h.id, "POST", "pause", 0, "pause the sandbox",
 			 &status, &reply, err) == 0) {
@@ -950,7 +518,7 @@ static int e2b_pause(void *self, const char *handle_s, nx_error *err)
 	     sandbox_call(p, h.id, "GET", NULL, 0, "look the sandbox up",
 			  &status, &reply, &probe) == 0)) {
 		json_object_put(reply);
-		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
+		return e2b_fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
 	}
 	return -1;
 }
@@ -964,13 +532,13 @@ static int e2b_resume(void *self, const char *handle_s, int ttl_minutes,
 	long status = 0;
 	int r;
 
-	if (parse_handle(handle_s, &h, err) < 0)
+	if (e2b_parse_handle(handle_s, &h, err) < 0)
 		return -1;
 	r = sandbox_call(p, h.id, "POST", "connect", ttl_minutes * 60,
 			 "resume the sandbox", &status, &reply, err);
 	json_object_put(reply);
 	if (r < 0 && status == 501)
-		return fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
+		return e2b_fail(err, NX_E_UNSUPPORTED, UNSUPPORTED_PAUSE);
 	return r;
 }
 
@@ -981,7 +549,7 @@ static int e2b_destroy(void *self, const char *handle_s, nx_error *err)
 	handle h;
 	long status = 0;
 
-	if (parse_handle(handle_s, &h, err) < 0)
+	if (e2b_parse_handle(handle_s, &h, err) < 0)
 		return -1;
 	if (sandbox_call(p, h.id, "DELETE", NULL, 0, "kill the sandbox",
 			 &status, &reply, err) == 0 || status == 404) {
@@ -995,11 +563,11 @@ static int e2b_probe(void *self, const char *handle_s, nx_provider_state *state,
 		     nx_error *err)
 {
 	e2b *p = self;
-	json_object *reply = NULL, *st;
+	json_object *reply = NULL;
 	handle h;
 	long status = 0;
 
-	if (parse_handle(handle_s, &h, err) < 0)
+	if (e2b_parse_handle(handle_s, &h, err) < 0)
 		return -1;
 	if (sandbox_call(p, h.id, "GET", NULL, 0, "look the sandbox up",
 			 &status, &reply, err) < 0) {
@@ -1008,9 +576,7 @@ static int e2b_probe(void *self, const char *handle_s, nx_provider_state *state,
 		*state = NX_PSTATE_GONE;
 		return 0;
 	}
-	st = member(reply, "state", json_type_string);
-	*state = st && !strcmp(json_object_get_string(st), "paused") ?
-			 NX_PSTATE_PAUSED : NX_PSTATE_ACTIVE;
+	*state = e2b_probe_state(reply);
 	json_object_put(reply);
 	return 0;
 }

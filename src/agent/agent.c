@@ -180,27 +180,59 @@ static ssize_t read_proc_file(pid_t pid, const char *name, char *buf,
 	return n;
 }
 
-/* Read the parent pid from /proc/PID/stat; -1 when the process is gone.
- * The command name in parentheses may itself hold ')' and spaces, so the
- * fields are found after the last ')'. */
-static pid_t read_ppid(pid_t pid)
+/* What /proc/PID/stat says of a process: its state letter, parent and
+ * start time (clock ticks since boot). */
+struct proc_stat {
+	char state;
+	pid_t ppid;
+	unsigned long long start;
+};
+
+/* Read /proc/PID/stat; -1 when the process is gone.  The command name in
+ * parentheses may itself hold ')' and spaces, so the fields are found
+ * after the last ')': state, ppid, then starttime 19 fields on. */
+static int read_stat(pid_t pid, struct proc_stat *st)
 {
-	char buf[512], *p;
+	char buf[512], *p, *end;
 	ssize_t n;
+	int field;
 
 	n = read_proc_file(pid, "stat", buf, sizeof buf);
 	if (n <= 0)
 		return -1;
 	p = strrchr(buf, ')');
-	/* ") S PPID ..." */
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return -1;
-	return (pid_t)strtol(p + 4, NULL, 10);
+	st->state = p[2];
+	st->ppid = (pid_t)strtol(p + 4, &end, 10);
+	for (field = 4; field < 22 && end && *end == ' '; field++) {
+		p = end + 1;
+		if (field == 21)
+			st->start = strtoull(p, &end, 10);
+		else
+			end = strchr(p, ' ');
+	}
+	return field == 22 ? 0 : -1;
 }
 
-/* A snapshot of (pid, ppid) for every process we can see. */
+static pid_t read_ppid(pid_t pid)
+{
+	struct proc_stat st;
+
+	return read_stat(pid, &st) < 0 ? -1 : st.ppid;
+}
+
+/* Whether a run agent can be a subreaper.  gVisor (runsc 2022) refuses
+ * PR_SET_CHILD_SUBREAPER to every process but PID 1, so there what a run
+ * leaves behind (double forks, setsid) is reparented to init and has to
+ * be told apart by when it started. */
+static bool lineage_by_start;
+
+/* A snapshot of every process we can see. */
 struct proc {
 	pid_t pid, ppid;
+	unsigned long long start;
+	bool zombie;
 	signed char desc;  /* descendant of the root: 1 yes, -1 no, 0 unknown */
 };
 
@@ -213,7 +245,8 @@ static int proc_list_read(struct proc_list *l)
 {
 	struct dirent *de;
 	struct proc *np;
-	pid_t pid, ppid;
+	struct proc_stat st;
+	pid_t pid;
 	DIR *d;
 
 	l->len = 0;
@@ -224,8 +257,7 @@ static int proc_list_read(struct proc_list *l)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		ppid = read_ppid(pid);
-		if (ppid < 0)
+		if (read_stat(pid, &st) < 0)
 			continue;
 		if (l->len == l->cap) {
 			np = realloc(l->p, (l->cap ? l->cap * 2 : 256) *
@@ -237,7 +269,8 @@ static int proc_list_read(struct proc_list *l)
 			l->p = np;
 			l->cap = l->cap ? l->cap * 2 : 256;
 		}
-		l->p[l->len++] = (struct proc){ pid, ppid, 0 };
+		l->p[l->len++] = (struct proc){ pid, st.ppid, st.start,
+						st.state == 'Z', 0 };
 	}
 	closedir(d);
 	return 0;
@@ -306,12 +339,35 @@ static void kill_checked(pid_t pid, pid_t ppid)
 	close(pfd);
 }
 
+/* Without a subreaper: did p start no earlier than root, with no process
+ * older than root (but init) among its ancestors?  Then nothing but root's
+ * run can have made it.  Its price: a run that starts in the same sandbox
+ * while root's runs, and all it starts, count as root's too. */
+static bool started_by_run(struct proc_list *l, const struct proc *p,
+			   const struct proc *root)
+{
+	const struct proc *cur = p;
+	size_t steps;
+
+	if (p->zombie || p->pid == 1 || p->start < root->start)
+		return false;
+	for (steps = 0; cur && steps <= l->len; steps++) {
+		if (cur->pid == root->pid || cur->ppid <= 1)
+			return true;
+		cur = proc_find(l, cur->ppid);
+		if (cur && cur->start < root->start && cur->pid != root->pid)
+			return false;
+	}
+	return cur == NULL;
+}
+
 /* SIGKILL every descendant of root (not root itself); returns how many
  * were signalled, -1 when /proc cannot be read.  Descendants that fork
  * meanwhile are caught by the caller's next round. */
 static int kill_descendants(pid_t root)
 {
 	struct proc_list l = { 0 };
+	struct proc *r, *p;
 	int count = 0;
 	size_t i;
 
@@ -320,11 +376,17 @@ static int kill_descendants(pid_t root)
 		return -1;
 	}
 	qsort(l.p, l.len, sizeof *l.p, proc_cmp);
-	for (i = 0; i < l.len; i++)
-		if (l.p[i].pid != root && is_descendant(&l, &l.p[i], root)) {
-			kill_checked(l.p[i].pid, l.p[i].ppid);
+	r = proc_find(&l, root);
+	for (i = 0; i < l.len; i++) {
+		p = &l.p[i];
+		if (p->pid == root || p->pid == getpid())
+			continue;
+		if (is_descendant(&l, p, root) ||
+		    (lineage_by_start && r && started_by_run(&l, p, r))) {
+			kill_checked(p->pid, p->ppid);
 			count++;
 		}
+	}
 	free(l.p);
 	return count;
 }
@@ -786,6 +848,23 @@ static int init_signals(int sig_fd, bool *active)
 	return -1;
 }
 
+/* Init's own PR_SET_CHILD_SUBREAPER would prove nothing (PID 1 may where
+ * others may not), so a child asks for it, as a run agent would. */
+static void probe_subreaper(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 &&
+		      errno == EINVAL);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		lineage_by_start = WEXITSTATUS(status) == 1;
+	if (lineage_by_start)
+		logmsg("no subreaper for runs here: what a run leaves behind "
+		       "is found by its start time");
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	struct pollfd pfd[2 + MAX_PENDING];
@@ -821,6 +900,7 @@ static int cmd_init(int argc, char **argv)
 	if (getpid() != 1)
 		logmsg("warning: not PID 1; exec detection needs a PID namespace");
 	ensure_std_fds();
+	probe_subreaper();
 
 	/* Every signal arrives through the signalfd, so no handler can run
 	 * in the middle of the loop.  Blocked signals are queued even for
@@ -1127,7 +1207,8 @@ static void terminate(int reason, uint32_t value)
 	give_up = mono_us() + KILL_BUDGET_US;
 	for (;;) {
 		n = kill_descendants(getpid());
-		if (reap() < 0)
+		/* No children left means no descendants only for a subreaper. */
+		if (reap() < 0 && (!lineage_by_start || n == 0))
 			break;
 		if (mono_us() >= give_up) {
 			logmsg("processes of the run survive SIGKILL; giving up");
@@ -1339,7 +1420,10 @@ static int drop_capabilities(int *step, int *cap)
 	}
 	*step = STEP_CAPS;
 	*cap = -1;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+	/* EINVAL: a kernel without ambient capabilities (gVisor), so there
+	 * are none to clear. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
 		return -1;
 	/* Effective, permitted and inheritable, for a program started as
 	 * root in an image that runs without --user. */
@@ -1479,25 +1563,19 @@ static void load_filter(void)
 	R.filter_len = (unsigned short)(n / (ssize_t)sizeof(struct sock_filter));
 }
 
-/* The highest capability number this kernel knows. */
-static void read_cap_last(void)
+/* The highest capability number this kernel knows: the last one that
+ * PR_CAPBSET_READ accepts.  Asked of the kernel rather than read from
+ * /proc/sys/kernel/cap_last_cap, which gVisor does not provide. */
+static void find_cap_last(void)
 {
-	char buf[32];
-	long long v;
-	ssize_t n;
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	int cap = 0;
 
-	n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0)
-		buf[n] = '\0';
-	if (n <= 0 || parse_num(buf, 0, 63, &v) < 0)
-		fail_run("cannot read /proc/sys/kernel/cap_last_cap, needed to "
-			 "clear the capability bounding set");
-	R.cap_last = (int)v;
+	while (cap < 63 && prctl(PR_CAPBSET_READ, cap + 1, 0, 0, 0) >= 0)
+		cap++;
+	if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+		fail_run("cannot read the capability bounding set: %s",
+			 strerror(errno));
+	R.cap_last = cap;
 }
 
 static void start_program(void)
@@ -1517,14 +1595,18 @@ static void start_program(void)
 	ssize_t n;
 
 	load_filter();
-	read_cap_last();
+	find_cap_last();
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0)
 		fail_run("cannot create pipes: %s", strerror(errno));
 	/* As a subreaper, the agent inherits everything the program leaves
 	 * behind (double forks, setsid), so the timeout can find it all. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-		fail_run("cannot become a subreaper: %s", strerror(errno));
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		if (errno != EINVAL)
+			fail_run("cannot become a subreaper: %s",
+				 strerror(errno));
+		lineage_by_start = true;
+	}
 	R.start_us = mono_us();
 	R.deadline_us = R.start_us + R.timeout_us;
 	R.write_deadline_us = R.deadline_us;

@@ -3,7 +3,8 @@
 
 static const char usage[] =
 	"Usage: nexus sandbox create NAME [--ttl MINUTES] [--template TEMPLATE]\n"
-	"                                 [--agent-id ID] [--provider NAME] [--json]\n"
+	"                                 [--agent-id ID] [--provider NAME]\n"
+	"                                 [--isolation runc|gvisor] [--json]\n"
 	"\n"
 	"Create a new sandbox and print its record.\n"
 	"\n"
@@ -13,6 +14,8 @@ static const char usage[] =
 	"      --agent-id ID      record the agent this sandbox belongs to\n"
 	"  -p, --provider NAME    where it runs: docker (default, or\n"
 	"                         NEXUS_PROVIDER) or a plugin such as e2b\n"
+	"      --isolation KIND   runc (default, or NEXUS_ISOLATION) or gvisor:\n"
+	"                         the sandbox runs on gVisor's own kernel\n"
 	"  -j, --json             print the record as JSON\n"
 	"  -h, --help             show this help\n";
 
@@ -23,6 +26,7 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 		{ "template", required_argument, NULL, 'T' },
 		{ "agent-id", required_argument, NULL, 'a' },
 		{ "provider", required_argument, NULL, 'p' },
+		{ "isolation", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -52,6 +56,9 @@ int cmd_create(cli *c, int argc, char **argv, nx_error *err)
 			break;
 		case 'p':
 			opts.provider = optarg;
+			break;
+		case 'i':
+			opts.isolation = optarg;
 			break;
 		case 'j':
 			json = true;

@@ -100,36 +100,6 @@ static struct curl_slist *xslist_append(struct curl_slist *l, const char *s)
 
 /* ---- small helpers --------------------------------------------------- */
 
-/* Copy untrusted text into one bounded line: control characters become
- * spaces, a cut never splits a UTF-8 sequence, and raw (non-JSON) bytes
- * outside ASCII become '?' since nothing vouched for their encoding. */
-static void clean_line(const char *s, size_t len, bool ascii_only,
-		       char *out, size_t out_size)
-{
-	size_t n = 0, i;
-
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
-			   s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	for (i = 0; i < len && n + 1 < out_size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			c = ' ';
-		else if (c >= 0x80 && ascii_only)
-			c = '?';
-		out[n++] = (char)c;
-	}
-	if (i < len && out_size > 4) {
-		n = n > out_size - 4 ? out_size - 4 : n;
-		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80)
-			n--;
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
 static int json_flags(void)
 {
 	int flags = JSON_TOKENER_STRICT;
@@ -271,17 +241,19 @@ static char *arg_path(const char *prefix, const char *arg, const char *keep,
 	return nx_xasprintf("%s%s%s", prefix, enc, suffix);
 }
 
-/* Ids the engine hands us go back into URLs and into our database. */
-static int check_id(const char *id, const char *what, nx_error *err)
+/* Ids the engine hands us go back into URLs and into our database: all
+ * of the JSON string, which may hold a NUL that would cut it short. */
+static int check_id(json_object *v, const char *what, nx_error *err)
 {
-	const char *p;
+	const char *id = json_object_get_string(v), *p;
 
 	for (p = id; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-' ||
 		      *p == '.' || *p == ':'))
 			break;
-	if (p == id || *p || p - id > 128 || !path_safe(id))
+	if (p == id || *p || p - id > 128 ||
+	    p - id != json_object_get_string_len(v) || !path_safe(id))
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine sent a malformed %s", what);
 	return 0;
@@ -289,27 +261,31 @@ static int check_id(const char *id, const char *what, nx_error *err)
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* The engine's own words: {"message": "..."}, or the raw body when it is
- * not that, or the status when there is nothing at all. */
-static void engine_message(const struct reply *r, char *out, size_t size)
+/* The body of a reply: never NULL, as the parsers below want it. */
+static const char *reply_body(const struct reply *r)
+{
+	return r->body.data ? r->body.data : "";
+}
+
+void nx_docker_engine_message(long status, const char *body, size_t len,
+			      char *out, size_t size)
 {
 	json_object *msg = NULL;
 	cleanup_json json_object *obj = NULL;
-	const char *body = r->body.data ? r->body.data : "";
 
-	if (parse_json(body, r->body.len, "an error", &obj, NULL) == 0 &&
+	if (parse_json(body, len, "an error", &obj, NULL) == 0 &&
 	    json_object_is_type(obj, json_type_object) &&
 	    json_object_object_get_ex(obj, "message", &msg) &&
 	    json_object_is_type(msg, json_type_string)) {
-		clean_line(json_object_get_string(msg),
+		nx_clean_line(json_object_get_string(msg),
 			   (size_t)json_object_get_string_len(msg), false,
 			   out, size);
 		if (out[0])
 			return;
 	}
-	clean_line(body, r->body.len, true, out, size);
+	nx_clean_line(body, len, true, out, size);
 	if (!out[0])
-		snprintf(out, size, "HTTP %ld", r->status);
+		snprintf(out, size, "HTTP %ld", status);
 }
 
 static int engine_error(const struct reply *r, nx_errkind kind,
@@ -317,7 +293,8 @@ static int engine_error(const struct reply *r, nx_errkind kind,
 {
 	char msg[MESSAGE_MAX];
 
-	engine_message(r, msg, sizeof msg);
+	nx_docker_engine_message(r->status, reply_body(r), r->body.len, msg,
+				 sizeof msg);
 	return nx_fail(err, kind, "docker engine: %s", msg);
 }
 
@@ -389,6 +366,147 @@ static int transport_error(nx_docker *d, CURL *h, CURLcode rc,
 		       "talking to the Docker engine failed (%s %s): %s",
 		       method, path,
 		       d->errbuf[0] ? d->errbuf : nx_curl.easy_strerror(rc));
+}
+
+/* ---- the engine's replies: pure parsing (docker.h) --------------------- */
+
+int nx_docker_parse_reply(const char *body, size_t len, const char *what,
+			  json_type type, json_object **out, nx_error *err)
+{
+	cleanup_json json_object *obj = NULL;
+
+	*out = NULL;
+	if (parse_json(body, len, what, &obj, err) < 0 ||
+	    want_type(obj, type, what, err) < 0)
+		return -1;
+	*out = steal_pointer(&obj);
+	return 0;
+}
+
+int nx_docker_parse_create(const char *body, size_t len, const char *what,
+			   const char *object, char **id_out, nx_error *err)
+{
+	cleanup_json json_object *obj = NULL;
+	char reply_name[64], id_name[64];
+	json_object *id;
+
+	*id_out = NULL;
+	snprintf(reply_name, sizeof reply_name, "reply to %s create", object);
+	snprintf(id_name, sizeof id_name, "%s id", object);
+	if (nx_docker_parse_reply(body, len, what, json_type_object, &obj,
+				  err) < 0 ||
+	    member(obj, "Id", json_type_string, false, reply_name, &id,
+		   err) < 0 ||
+	    check_id(id, id_name, err) < 0)
+		return -1;
+	*id_out = nx_xstrdup(json_object_get_string(id));
+	return 0;
+}
+
+static int bool_member(json_object *obj, const char *key, const char *what,
+		       bool *out, nx_error *err)
+{
+	json_object *v;
+
+	if (member(obj, key, json_type_boolean, false, what, &v, err) < 0)
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int int_member(json_object *obj, const char *key, const char *what,
+		      int *out, nx_error *err)
+{
+	json_object *v;
+	int64_t n;
+
+	if (member(obj, key, json_type_int, false, what, &v, err) < 0)
+		return -1;
+	n = json_object_get_int64(v);
+	if (n < INT_MIN || n > INT_MAX)
+		return nx_fail(err, NX_E_PROTOCOL,
+			       "the Docker engine's %s has '%s' out of range",
+			       what, key);
+	*out = (int)n;
+	return 0;
+}
+
+int nx_docker_parse_inspect(const char *body, size_t len, const char *what,
+			    nx_container_state *state, nx_error *err)
+{
+	static const char state_what[] = "container state";
+	cleanup_json json_object *obj = NULL;
+	nx_container_state st = { 0 };
+	json_object *json_state, *status;
+	const char *s;
+
+	memset(state, 0, sizeof *state);
+	if (nx_docker_parse_reply(body, len, what, json_type_object, &obj,
+				  err) < 0 ||
+	    member(obj, "State", json_type_object, false,
+		   "reply to container inspect", &json_state, err) < 0 ||
+	    member(json_state, "Status", json_type_string, false, state_what,
+		   &status, err) < 0 ||
+	    bool_member(json_state, "Running", state_what, &st.running,
+			err) < 0 ||
+	    bool_member(json_state, "Paused", state_what, &st.paused,
+			err) < 0 ||
+	    bool_member(json_state, "OOMKilled", state_what, &st.oom_killed,
+			err) < 0 ||
+	    int_member(json_state, "ExitCode", state_what, &st.exit_code,
+		       err) < 0 ||
+	    int_member(json_state, "Pid", state_what, &st.pid, err) < 0)
+		return -1;
+	if (st.pid < 0)
+		return nx_fail(err, NX_E_PROTOCOL,
+			       "the Docker engine sent a negative container pid");
+	s = json_object_get_string(status);
+	if (!nx_is_clean_text(s, sizeof st.status - 1))
+		return nx_fail(err, NX_E_PROTOCOL,
+			       "the Docker engine sent a malformed container "
+			       "status");
+	snprintf(st.status, sizeof st.status, "%s", s);
+	st.exists = true;
+	*state = st;
+	return 0;
+}
+
+int nx_docker_parse_runtimes(const char *body, size_t len, const char *what,
+			     const char *name, bool *has, nx_error *err)
+{
+	cleanup_json json_object *obj = NULL;
+	json_object *runtimes;
+
+	*has = false;
+	/* Engines before 1.12 have no Runtimes: only their built-in one. */
+	if (nx_docker_parse_reply(body, len, what, json_type_object, &obj,
+				  err) < 0 ||
+	    member(obj, "Runtimes", json_type_object, true, "system info",
+		   &runtimes, err) < 0)
+		return -1;
+	*has = runtimes && json_object_object_get_ex(runtimes, name, NULL);
+	return 0;
+}
+
+int nx_docker_parse_exec_state(const char *body, size_t len,
+			       const char *what, bool *running,
+			       int *exit_code, nx_error *err)
+{
+	static const char exec_what[] = "exec state";
+	cleanup_json json_object *obj = NULL;
+	bool run = false;
+	int code = -1;
+
+	*running = false;
+	*exit_code = -1;
+	if (nx_docker_parse_reply(body, len, what, json_type_object, &obj,
+				  err) < 0 ||
+	    bool_member(obj, "Running", exec_what, &run, err) < 0 ||
+	    (!run && int_member(obj, "ExitCode", exec_what, &code, err) < 0))
+		return -1;
+	*running = run;
+	*exit_code = code;
+	return 0;
 }
 
 /* ---- the client ------------------------------------------------------- */
@@ -517,7 +635,7 @@ static void setup_handle(nx_docker *d, CURL *h, const char *url)
 static int perform(nx_docker *d, const struct request *q, struct reply *r,
 		   nx_error *err);
 
-static int parse_version(const char *s, long *major, long *minor)
+int nx_docker_parse_api_version(const char *s, long *major, long *minor)
 {
 	char *end;
 
@@ -548,15 +666,15 @@ static int negotiate(nx_docker *d, long timeout_ms, nx_error *err)
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine at %s did not say which API "
 			       "version it speaks", d->socket);
-	if (parse_version(r.api_version, &major, &minor) < 0) {
-		clean_line(r.api_version, strlen(r.api_version), true, shown,
+	if (nx_docker_parse_api_version(r.api_version, &major, &minor) < 0) {
+		nx_clean_line(r.api_version, strlen(r.api_version), true, shown,
 			   sizeof shown);
 		return nx_fail(err, NX_E_PROTOCOL,
 			       "the Docker engine at %s sent a bad API version "
 			       "'%s'", d->socket, shown);
 	}
-	parse_version(NX_DOCKER_API_MIN, &min_major, &min_minor);
-	parse_version(NX_DOCKER_API_MAX, &max_major, &max_minor);
+	nx_docker_parse_api_version(NX_DOCKER_API_MIN, &min_major, &min_minor);
+	nx_docker_parse_api_version(NX_DOCKER_API_MAX, &max_major, &max_minor);
 	if (major < min_major || (major == min_major && minor < min_minor))
 		return nx_fail(err, NX_E_UNSUPPORTED,
 			       "the Docker engine at %s speaks API %ld.%ld, "
@@ -625,27 +743,12 @@ static int perform(nx_docker *d, const struct request *q, struct reply *r,
 	return 0;
 }
 
-/* A call whose reply, when the status is want, must be a JSON document of
- * the given type; other statuses are left to the caller. */
-static int call_json(nx_docker *d, const struct request *q, long want,
-		     json_type type, struct reply *r, json_object **out,
-		     nx_error *err)
+/* How errors about the reply to q name it. */
+#define REPLY_WHAT_MAX 128
+static void reply_what(const struct request *q, char what[REPLY_WHAT_MAX])
 {
-	cleanup_json json_object *obj = NULL;
-	char what[128];
-
-	*out = NULL;
-	if (perform(d, q, r, err) < 0)
-		return -1;
-	if (r->status != want)
-		return 0;
-	snprintf(what, sizeof what, "reply to %s %.80s", q->method, q->path);
-	if (parse_json(r->body.data ? r->body.data : "", r->body.len, what,
-		       &obj, err) < 0 ||
-	    want_type(obj, type, what, err) < 0)
-		return -1;
-	*out = steal_pointer(&obj);
-	return 0;
+	snprintf(what, REPLY_WHAT_MAX, "reply to %s %.80s", q->method,
+		 q->path);
 }
 
 int nx_docker_ping(nx_docker *d, nx_error *err)
@@ -655,6 +758,23 @@ int nx_docker_ping(nx_docker *d, nx_error *err)
 
 /* ---- images and containers ------------------------------------------- */
 
+int nx_docker_has_runtime(nx_docker *d, const char *name, bool *has,
+			  nx_error *err)
+{
+	const struct request q = { "GET", "/info", false, NULL, 0 };
+	cleanup_reply struct reply r = { 0 };
+	char what[REPLY_WHAT_MAX];
+
+	*has = false;
+	if (perform(d, &q, &r, err) < 0)
+		return -1;
+	if (r.status != 200)
+		return engine_error(&r, NX_E_PROVIDER, err);
+	reply_what(&q, what);
+	return nx_docker_parse_runtimes(reply_body(&r), r.body.len, what, name,
+					has, err);
+}
+
 int nx_docker_image_exists(nx_docker *d, const char *ref, bool *exists,
 			   nx_error *err)
 {
@@ -663,16 +783,21 @@ int nx_docker_image_exists(nx_docker *d, const char *ref, bool *exists,
 	const struct request q = { "GET", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *obj = NULL;
+	char what[REPLY_WHAT_MAX];
 
 	*exists = false;
 	if (!path)
 		return -1;
-	if (call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
+	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	if (r.status == 404)
 		return 0;
 	if (r.status != 200)
 		return engine_error(&r, NX_E_PROVIDER, err);
+	reply_what(&q, what);
+	if (nx_docker_parse_reply(reply_body(&r), r.body.len, what,
+				  json_type_object, &obj, err) < 0)
+		return -1;
 	*exists = true;
 	return 0;
 }
@@ -689,22 +814,18 @@ int nx_docker_container_create(nx_docker *d, const char *name,
 		config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	const struct request q = { "POST", path, false, body, 0 };
 	cleanup_reply struct reply r = { 0 };
-	cleanup_json json_object *obj = NULL;
-	json_object *id;
+	char what[REPLY_WHAT_MAX];
 
-	if (call_json(d, &q, 201, json_type_object, &r, &obj, err) < 0)
+	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	/* The caller knows how the image is built; it adds that hint. */
 	if (r.status == 404)
 		return engine_error(&r, NX_E_IMAGE, err);
 	if (r.status != 201)
 		return engine_error(&r, NX_E_PROVIDER, err);
-	if (member(obj, "Id", json_type_string, false,
-		   "reply to container create", &id, err) < 0 ||
-	    check_id(json_object_get_string(id), "container id", err) < 0)
-		return -1;
-	*id_out = nx_xstrdup(json_object_get_string(id));
-	return 0;
+	reply_what(&q, what);
+	return nx_docker_parse_create(reply_body(&r), r.body.len, what,
+				      "container", id_out, err);
 }
 
 /* POST /containers/ID/ACTION with no body; ok2 is a second good status. */
@@ -742,76 +863,27 @@ int nx_docker_container_unpause(nx_docker *d, const char *id, nx_error *err)
 	return container_action(d, id, "unpause", 0, err);
 }
 
-static int bool_member(json_object *obj, const char *key, const char *what,
-		       bool *out, nx_error *err)
-{
-	json_object *v;
-
-	if (member(obj, key, json_type_boolean, false, what, &v, err) < 0)
-		return -1;
-	*out = json_object_get_boolean(v);
-	return 0;
-}
-
-static int int_member(json_object *obj, const char *key, const char *what,
-		      int *out, nx_error *err)
-{
-	json_object *v;
-	int64_t n;
-
-	if (member(obj, key, json_type_int, false, what, &v, err) < 0)
-		return -1;
-	n = json_object_get_int64(v);
-	if (n < INT_MIN || n > INT_MAX)
-		return nx_fail(err, NX_E_PROTOCOL,
-			       "the Docker engine's %s has '%s' out of range",
-			       what, key);
-	*out = (int)n;
-	return 0;
-}
-
 int nx_docker_container_inspect(nx_docker *d, const char *id,
 				nx_container_state *state, nx_error *err)
 {
-	static const char what[] = "container state";
 	cleanup_free char *path = arg_path("/containers/", id, NULL, "/json",
 					   "container id", err);
 	const struct request q = { "GET", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
-	cleanup_json json_object *obj = NULL;
-	json_object *st, *status;
-	const char *s;
+	char what[REPLY_WHAT_MAX];
 
 	memset(state, 0, sizeof *state);
 	if (!path)
 		return -1;
-	if (call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
+	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	if (r.status == 404)
 		return 0;
 	if (r.status != 200)
 		return engine_error(&r, NX_E_PROVIDER, err);
-	if (member(obj, "State", json_type_object, false,
-		   "reply to container inspect", &st, err) < 0 ||
-	    member(st, "Status", json_type_string, false, what, &status,
-		   err) < 0 ||
-	    bool_member(st, "Running", what, &state->running, err) < 0 ||
-	    bool_member(st, "Paused", what, &state->paused, err) < 0 ||
-	    bool_member(st, "OOMKilled", what, &state->oom_killed, err) < 0 ||
-	    int_member(st, "ExitCode", what, &state->exit_code, err) < 0 ||
-	    int_member(st, "Pid", what, &state->pid, err) < 0)
-		return -1;
-	if (state->pid < 0)
-		return nx_fail(err, NX_E_PROTOCOL,
-			       "the Docker engine sent a negative container pid");
-	s = json_object_get_string(status);
-	if (!nx_is_clean_text(s, sizeof state->status - 1))
-		return nx_fail(err, NX_E_PROTOCOL,
-			       "the Docker engine sent a malformed container "
-			       "status");
-	snprintf(state->status, sizeof state->status, "%s", s);
-	state->exists = true;
-	return 0;
+	reply_what(&q, what);
+	return nx_docker_parse_inspect(reply_body(&r), r.body.len, what, state,
+				       err);
 }
 
 int nx_docker_container_remove(nx_docker *d, const char *id, nx_error *err)
@@ -831,7 +903,8 @@ int nx_docker_container_remove(nx_docker *d, const char *id, nx_error *err)
 		return 0;
 	if (r.status == 409) {
 		/* Someone else is already removing it: it will be gone. */
-		engine_message(&r, msg, sizeof msg);
+		nx_docker_engine_message(r.status, reply_body(&r), r.body.len,
+					 msg, sizeof msg);
 		if (strstr(msg, "already in progress"))
 			return 0;
 	}
@@ -886,7 +959,7 @@ static int parse_container_entry(json_object *item, const char *value_key,
 	if (want_type(item, json_type_object, "a container list entry",
 		      err) < 0 ||
 	    member(item, "Id", json_type_string, false, what, &id, err) < 0 ||
-	    check_id(json_object_get_string(id), "container id", err) < 0 ||
+	    check_id(id, "container id", err) < 0 ||
 	    member(item, "Created", json_type_int, false, what, &created,
 		   err) < 0 ||
 	    member(item, "Labels", json_type_object, true, what, &labels,
@@ -901,25 +974,21 @@ static int parse_container_entry(json_object *item, const char *value_key,
 	return 0;
 }
 
-int nx_docker_container_list_by_label(nx_docker *d, const char *label,
-				      const char *value_key,
-				      nx_docker_container **out,
-				      size_t *count, nx_error *err)
+int nx_docker_parse_container_list(const char *body, size_t len,
+				   const char *what, const char *value_key,
+				   nx_docker_container **out, size_t *count,
+				   nx_error *err)
 {
-	cleanup_free char *filters = filter_query("label", label);
-	cleanup_free char *path =
-		nx_xasprintf("/containers/json?all=1&filters=%s", filters);
-	const struct request q = { "GET", path, false, NULL, 0 };
-	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *arr = NULL;
 	__attribute__((cleanup(container_vec_free))) struct container_vec cv =
 		{ NULL, 0 };
 	size_t i, n;
 
-	if (call_json(d, &q, 200, json_type_array, &r, &arr, err) < 0)
+	*out = NULL;
+	*count = 0;
+	if (nx_docker_parse_reply(body, len, what, json_type_array, &arr,
+				  err) < 0)
 		return -1;
-	if (r.status != 200)
-		return engine_error(&r, NX_E_PROVIDER, err);
 	n = json_object_array_length(arr);
 	cv.v = nx_xcalloc(n ? n : 1, sizeof *cv.v);
 	for (i = 0; i < n; i++) {
@@ -932,6 +1001,27 @@ int nx_docker_container_list_by_label(nx_docker *d, const char *label,
 	*count = cv.n;
 	cv.n = 0;
 	return 0;
+}
+
+int nx_docker_container_list_by_label(nx_docker *d, const char *label,
+				      const char *value_key,
+				      nx_docker_container **out,
+				      size_t *count, nx_error *err)
+{
+	cleanup_free char *filters = filter_query("label", label);
+	cleanup_free char *path =
+		nx_xasprintf("/containers/json?all=1&filters=%s", filters);
+	const struct request q = { "GET", path, false, NULL, 0 };
+	cleanup_reply struct reply r = { 0 };
+	char what[REPLY_WHAT_MAX];
+
+	if (perform(d, &q, &r, err) < 0)
+		return -1;
+	if (r.status != 200)
+		return engine_error(&r, NX_E_PROVIDER, err);
+	reply_what(&q, what);
+	return nx_docker_parse_container_list(reply_body(&r), r.body.len, what,
+					      value_key, out, count, err);
 }
 
 void nx_docker_image_list_free(nx_docker_image *images, size_t count)
@@ -991,26 +1081,21 @@ static int add_image_tags(struct image_vec *iv, json_object *item,
 	return 0;
 }
 
-int nx_docker_image_list(nx_docker *d, const char *repo,
-			 nx_docker_image **images_out, size_t *count_out,
-			 nx_error *err)
+int nx_docker_parse_image_list(const char *body, size_t len,
+			       const char *what, const char *repo,
+			       nx_docker_image **images_out,
+			       size_t *count_out, nx_error *err)
 {
-	cleanup_free char *filters = filter_query("reference", repo);
-	cleanup_free char *path = nx_xasprintf("/images/json?filters=%s",
-					       filters);
 	cleanup_free char *prefix = nx_xasprintf("%s:", repo);
-	const struct request q = { "GET", path, false, NULL, 0 };
-	cleanup_reply struct reply r = { 0 };
 	cleanup_json json_object *arr = NULL;
 	__attribute__((cleanup(image_vec_free))) struct image_vec iv = { 0 };
 	size_t i, n;
 
 	*images_out = NULL;
 	*count_out = 0;
-	if (call_json(d, &q, 200, json_type_array, &r, &arr, err) < 0)
+	if (nx_docker_parse_reply(body, len, what, json_type_array, &arr,
+				  err) < 0)
 		return -1;
-	if (r.status != 200)
-		return engine_error(&r, NX_E_PROVIDER, err);
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++)
 		if (add_image_tags(&iv, json_object_array_get_idx(arr, i),
@@ -1020,6 +1105,28 @@ int nx_docker_image_list(nx_docker *d, const char *repo,
 	*images_out = steal_pointer(&iv.v);
 	iv.n = 0;
 	return 0;
+}
+
+int nx_docker_image_list(nx_docker *d, const char *repo,
+			 nx_docker_image **images_out, size_t *count_out,
+			 nx_error *err)
+{
+	cleanup_free char *filters = filter_query("reference", repo);
+	cleanup_free char *path = nx_xasprintf("/images/json?filters=%s",
+					       filters);
+	const struct request q = { "GET", path, false, NULL, 0 };
+	cleanup_reply struct reply r = { 0 };
+	char what[REPLY_WHAT_MAX];
+
+	*images_out = NULL;
+	*count_out = 0;
+	if (perform(d, &q, &r, err) < 0)
+		return -1;
+	if (r.status != 200)
+		return engine_error(&r, NX_E_PROVIDER, err);
+	reply_what(&q, what);
+	return nx_docker_parse_image_list(reply_body(&r), r.body.len, what,
+					  repo, images_out, count_out, err);
 }
 
 /* ---- image import ------------------------------------------------------ */
@@ -1052,12 +1159,11 @@ static size_t import_read(char *buf, size_t size, size_t nitems, void *arg)
 
 /* The import reply is a stream of JSON objects; an error may come in any
  * of them, after a 200. */
-static int check_import_stream(const struct reply *r, nx_error *err)
+int nx_docker_check_import(const char *data, size_t len, nx_error *err)
 {
 	static const char what[] = "import progress";
 	cleanup_tokener struct json_tokener *tok = json_tokener_new();
-	const char *data = r->body.data ? r->body.data : "";
-	size_t pos = 0, len = r->body.len;
+	size_t pos = 0;
 	json_object *e, *detail, *msg;
 	int flags = json_flags();
 
@@ -1101,7 +1207,7 @@ static int check_import_stream(const struct reply *r, nx_error *err)
 			const char *s = msg ? json_object_get_string(msg) : "";
 			char line[MESSAGE_MAX];
 
-			clean_line(s, strlen(s), false, line, sizeof line);
+			nx_clean_line(s, strlen(s), false, line, sizeof line);
 			return nx_fail(err, NX_E_PROVIDER, "docker engine: %s",
 				       line[0] ? line : "import failed");
 		}
@@ -1178,7 +1284,7 @@ int nx_docker_image_import(nx_docker *d, int tar_fd, const char *repo,
 	nx_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	if (r.status != 200)
 		return engine_error(&r, NX_E_PROVIDER, err);
-	return check_import_stream(&r, err);
+	return nx_docker_check_import(reply_body(&r), r.body.len, err);
 }
 
 /* ---- exec ------------------------------------------------------------- */
@@ -1219,8 +1325,7 @@ static int exec_create(nx_docker *d, const nx_docker_exec_req *req,
 	cleanup_free char *path = nx_xasprintf("/containers/%s/exec", enc);
 	struct request q = { "POST", path, false, NULL, 0 };
 	cleanup_reply struct reply r = { 0 };
-	cleanup_json json_object *obj = NULL;
-	json_object *id;
+	char what[REPLY_WHAT_MAX];
 
 	if (exec_call_timeout(d, req->deadline_us, &q.timeout_ms, err) < 0)
 		return -1;
@@ -1242,16 +1347,13 @@ static int exec_create(nx_docker *d, const nx_docker_exec_req *req,
 	q.body = json_object_to_json_string_ext(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	if (call_json(d, &q, 201, json_type_object, &r, &obj, err) < 0)
+	if (perform(d, &q, &r, err) < 0)
 		return -1;
 	if (r.status != 201)
 		return engine_error(&r, NX_E_PROVIDER, err);
-	if (member(obj, "Id", json_type_string, false, "reply to exec create",
-		   &id, err) < 0 ||
-	    check_id(json_object_get_string(id), "exec id", err) < 0)
-		return -1;
-	*id_out = nx_xstrdup(json_object_get_string(id));
-	return 0;
+	reply_what(&q, what);
+	return nx_docker_parse_create(reply_body(&r), r.body.len, what, "exec",
+				      id_out, err);
 }
 
 /* Wait until fd is ready for events or the deadline passes. */
@@ -1584,30 +1686,30 @@ static int hijack_open(nx_docker *d, struct hijack *hj, nx_error *err)
 static int exec_exit_code(nx_docker *d, const char *exec_id,
 			  int64_t deadline_us, int *exit_code, nx_error *err)
 {
-	static const char what[] = "exec state";
 	cleanup_free char *enc = nx_url_encode(exec_id, NULL);
 	cleanup_free char *path = nx_xasprintf("/exec/%s/json", enc);
 	struct request q = { "GET", path, false, NULL, 0 };
 	struct timespec gap = { 0, EXEC_INSPECT_PAUSE_MS * 1000000L };
+	char what[REPLY_WHAT_MAX];
 	bool running;
 	int try;
 
+	reply_what(&q, what);
 	for (try = 0; try < EXEC_INSPECT_TRIES; try++) {
 		cleanup_reply struct reply r = { 0 };
-		cleanup_json json_object *obj = NULL;
 
 		if (try > 0)
 			nanosleep(&gap, NULL);
 		if (exec_call_timeout(d, deadline_us, &q.timeout_ms, err) < 0 ||
-		    call_json(d, &q, 200, json_type_object, &r, &obj, err) < 0)
+		    perform(d, &q, &r, err) < 0)
 			return -1;
 		if (r.status != 200)
 			return engine_error(&r, NX_E_PROVIDER, err);
-		if (bool_member(obj, "Running", what, &running, err) < 0)
+		if (nx_docker_parse_exec_state(reply_body(&r), r.body.len, what,
+					       &running, exit_code, err) < 0)
 			return -1;
 		if (!running)
-			return int_member(obj, "ExitCode", what, exit_code,
-					  err);
+			return 0;
 	}
 	return nx_fail(err, NX_E_PROVIDER,
 		       "the command's output ended but the Docker engine "

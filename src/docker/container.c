@@ -11,6 +11,9 @@
  *   replaced by read-only files of ours;
  * - a non-root user; memory (= memory+swap), CPU, pids and open-file
  *   limits; a capped log, since code can write to PID 1's stdout;
+ * - the engine's runc, or gVisor's runsc when asked for (--isolation
+ *   gvisor), named explicitly so an engine whose default runtime is
+ *   another cannot change what a sandbox runs under;
  * - the agent as PID 1, which ends the container when the idle TTL
  *   passes, and AutoRemove, so an ended sandbox leaves nothing behind;
  * - labels naming the sandbox, its owner and its store, so orphans can be
@@ -74,6 +77,7 @@ static json_object *labels(const nx_container_params *p)
 		add_str(l, "io.nexus.agent", p->agent_id);
 	add_str(l, "io.nexus.data-dir", p->data_dir);
 	add_str(l, "io.nexus.ttl-minutes", ttl);
+	add_str(l, "io.nexus.runtime", p->oci_runtime);
 	return l;
 }
 
@@ -136,20 +140,39 @@ static json_object *security_opts(const nx_container_params *p)
 	return a;
 }
 
-static json_object *ulimits(const nx_container_limits *lim)
+/* Under gVisor's ptrace platform every process of the sandbox costs the
+ * sentry several host tasks (measured: a pids limit of 1024 ends the
+ * whole sandbox at 100 to 200 processes), so the pids cgroup cannot count
+ * the sandbox's processes.  There it caps the sentry at this many host
+ * tasks per allowed process, and RLIMIT_NPROC, which gVisor's own kernel
+ * counts for the sandbox alone, caps the processes.  (Under runc
+ * RLIMIT_NPROC would count the uid's processes of the whole host.) */
+#define GVISOR_HOST_TASKS_PER_PROCESS 16
+
+static bool is_gvisor(const nx_container_params *p)
+{
+	return strcmp(p->oci_runtime, "runsc") == 0;
+}
+
+static void add_ulimit(json_object *a, const char *name, int64_t v)
+{
+	json_object *u = json_object_new_object();
+
+	add_str(u, "Name", name);
+	add_int(u, "Soft", v);
+	add_int(u, "Hard", v);
+	json_object_array_add(a, u);
+}
+
+static json_object *ulimits(const nx_container_params *p,
+			    const nx_container_limits *lim)
 {
 	json_object *a = json_object_new_array();
-	json_object *nofile = json_object_new_object();
-	json_object *core = json_object_new_object();
 
-	add_str(nofile, "Name", "nofile");
-	add_int(nofile, "Soft", lim->open_files);
-	add_int(nofile, "Hard", lim->open_files);
-	add_str(core, "Name", "core");
-	add_int(core, "Soft", 0);
-	add_int(core, "Hard", 0);
-	json_object_array_add(a, nofile);
-	json_object_array_add(a, core);
+	add_ulimit(a, "nofile", lim->open_files);
+	add_ulimit(a, "core", 0);
+	if (is_gvisor(p))
+		add_ulimit(a, "nproc", lim->pids);
 	return a;
 }
 
@@ -172,6 +195,7 @@ static json_object *host_config(const nx_container_params *p)
 	static const char *const drop_all[] = { "ALL", NULL };
 	json_object *h = json_object_new_object();
 
+	add_str(h, "Runtime", p->oci_runtime);
 	add_str(h, "NetworkMode", "none");
 	add_str(h, "IpcMode", "private");
 	add_str(h, "CgroupnsMode", "private");
@@ -185,10 +209,11 @@ static json_object *host_config(const nx_container_params *p)
 	add_int(h, "Memory", lim->memory_bytes);
 	add_int(h, "MemorySwap", lim->memory_bytes);
 	add_int(h, "NanoCpus", lim->nano_cpus);
-	add_int(h, "PidsLimit", lim->pids);
+	add_int(h, "PidsLimit", is_gvisor(p) ?
+		lim->pids * GVISOR_HOST_TASKS_PER_PROCESS : lim->pids);
 	/* Under host memory pressure, sandboxes go first. */
 	add_int(h, "OomScoreAdj", 500);
-	json_object_object_add(h, "Ulimits", ulimits(lim));
+	json_object_object_add(h, "Ulimits", ulimits(p, lim));
 	json_object_object_add(h, "LogConfig", log_config());
 	json_object_object_add(h, "AutoRemove", json_object_new_boolean(1));
 	return h;

@@ -41,6 +41,7 @@ typedef struct nx_container_params {
 	const char *seccomp_dir;    /* host directory of the .bpf filters */
 	const char *etc_dir;        /* host dir with hosts, hostname, resolv.conf */
 	const char *seccomp_json;   /* the profile's text */
+	const char *oci_runtime;    /* the engine's runtime: "runc", "runsc" */
 	int ttl_minutes;
 	const nx_container_limits *limits;
 } nx_container_params;

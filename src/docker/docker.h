@@ -36,6 +36,10 @@ NX_HIDDEN void nx_docker_set_timeout(nx_docker *d, long timeout_ms);
  * Docker.  Other engine errors: NX_E_PROVIDER with the engine's message. */
 NX_HIDDEN int nx_docker_ping(nx_docker *d, nx_error *err);
 
+/* Whether the engine has a container runtime of this name registered
+ * (GET /info, "Runtimes"). */
+NX_HIDDEN int nx_docker_has_runtime(nx_docker *d, const char *name,
+				    bool *has, nx_error *err);
 NX_HIDDEN int nx_docker_image_exists(nx_docker *d, const char *ref,
 				     bool *exists, nx_error *err);
 
@@ -136,6 +140,61 @@ NX_HIDDEN int nx_docker_image_list(nx_docker *d, const char *repo,
 				   size_t *count_out, nx_error *err);
 NX_HIDDEN void nx_docker_image_list_free(nx_docker_image *images,
 					 size_t count);
+
+/* ---- the engine's replies, parsed apart from the I/O for fuzzing ---------
+ * Each takes a whole reply body (NUL-terminated, len bytes) that came with
+ * the status the call wants; what names the reply in errors ("reply to GET
+ * /containers/ID/json").  Any bytes at all give either the outputs, each
+ * checked, or -1 with err filled (NX_E_PROTOCOL, one line) and the outputs
+ * left empty. */
+
+/* Strict JSON, one document of the given type, nothing after it. */
+NX_HIDDEN int nx_docker_parse_reply(const char *body, size_t len,
+				    const char *what, json_type type,
+				    json_object **out, nx_error *err);
+/* {"Id": ...} of POST /containers/create or /containers/ID/exec; object
+ * is "container" or "exec".  *id_out (malloc'd) is 1 to 128 bytes of
+ * [A-Za-z0-9_.:-], and neither "." nor "..". */
+NX_HIDDEN int nx_docker_parse_create(const char *body, size_t len,
+				     const char *what, const char *object,
+				     char **id_out, nx_error *err);
+/* GET /containers/ID/json: State's Status, Running, Paused, OOMKilled,
+ * ExitCode and Pid; pid >= 0, status clean text that fits.  exists is
+ * true on success. */
+NX_HIDDEN int nx_docker_parse_inspect(const char *body, size_t len,
+				      const char *what,
+				      nx_container_state *state,
+				      nx_error *err);
+/* GET /info: whether "Runtimes" names a runtime called name. */
+NX_HIDDEN int nx_docker_parse_runtimes(const char *body, size_t len,
+				       const char *what, const char *name,
+				       bool *has, nx_error *err);
+/* GET /exec/ID/json: Running, and ExitCode once it is false (-1 before). */
+NX_HIDDEN int nx_docker_parse_exec_state(const char *body, size_t len,
+					 const char *what, bool *running,
+					 int *exit_code, nx_error *err);
+/* GET /containers/json: as nx_docker_container_list_by_label. */
+NX_HIDDEN int nx_docker_parse_container_list(const char *body, size_t len,
+					     const char *what,
+					     const char *value_key,
+					     nx_docker_container **out,
+					     size_t *count, nx_error *err);
+/* GET /images/json: as nx_docker_image_list. */
+NX_HIDDEN int nx_docker_parse_image_list(const char *body, size_t len,
+					 const char *what, const char *repo,
+					 nx_docker_image **images_out,
+					 size_t *count_out, nx_error *err);
+/* POST /images/create: a stream of JSON objects after the 200, any of
+ * which may carry the error (NX_E_PROVIDER with the engine's words). */
+NX_HIDDEN int nx_docker_check_import(const char *body, size_t len,
+				     nx_error *err);
+/* An error reply's message as one line of at most size - 1 bytes: the
+ * JSON's "message", else the body's printable ASCII, else "HTTP status". */
+NX_HIDDEN void nx_docker_engine_message(long status, const char *body,
+					size_t len, char *out, size_t size);
+/* The Api-Version header, "MAJOR.MINOR", each at most 1000; -1 if not. */
+NX_HIDDEN int nx_docker_parse_api_version(const char *s, long *major,
+					  long *minor);
 
 /* ---- the multiplexed stream format, apart for tests and fuzzing ---------
  * Without a tty the engine frames output as: 1 byte stream (0 stdin,

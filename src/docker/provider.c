@@ -137,6 +137,43 @@ static int check_image(docker_provider *p, const char *image,
 		       image);
 }
 
+/* The engine's runtime for an isolation: runc unless gVisor is asked for,
+ * which the engine must have registered as "runsc" (scripts/lib.sh,
+ * ensure_gvisor, registers it with the flags that work). */
+static int oci_runtime(docker_provider *p, const char *isolation,
+		       const char **out, nx_error *err)
+{
+	bool registered;
+
+	*out = "runc";
+	if (!isolation || strcmp(isolation, "runc") == 0)
+		return 0;
+	if (nx_docker_has_runtime(p->docker, "runsc", &registered, err) < 0)
+		return -1;
+	if (!registered)
+		return nx_fail(err, NX_E_UNSUPPORTED,
+			       "gVisor is not registered with the Docker engine (no 'runsc' runtime); "
+			       "install runsc and add it to /etc/docker/daemon.json (see nexus-sandbox(1))");
+	*out = "runsc";
+	return 0;
+}
+
+/* The handle: the container id, and the pid of its init when the run
+ * socket can be reached through it.  Under gVisor the engine's pid is the
+ * sandbox kernel's, not the agent's, so runs go by exec. */
+static char *sandbox_handle(docker_provider *p, char **id,
+			    const char *runtime)
+{
+	nx_container_state st;
+	nx_error ignored;
+
+	if (strcmp(runtime, "runc") == 0 &&
+	    nx_docker_container_inspect(p->docker, *id, &st, &ignored) == 0 &&
+	    st.running && st.pid > 0)
+		return nx_xasprintf("%s:%d", *id, st.pid);
+	return steal_pointer(id);
+}
+
 static int docker_create(void *self, const nx_provider_create *req,
 			 char **handle, nx_error *err)
 {
@@ -147,12 +184,13 @@ static int docker_create(void *self, const nx_provider_create *req,
 	cleanup_free char *id = NULL;
 	cleanup_json json_object *config = NULL;
 	nx_container_params params;
-	nx_container_state st;
 	nx_error ignored;
 	const char *agent = nx_agent_path();
+	const char *runtime;
 
 	if (nx_runtime_image(req->template_id, &image, err) < 0 ||
 	    check_agent(agent, err) < 0 || load_seccomp(p, err) < 0 ||
+	    oci_runtime(p, req->isolation, &runtime, err) < 0 ||
 	    check_image(p, image, req->template_id, err) < 0)
 		return -1;
 	etc_dir = nx_xasprintf("%s/etc", nx_runtimes_dir());
@@ -168,6 +206,7 @@ static int docker_create(void *self, const nx_provider_create *req,
 		.seccomp_dir = nx_seccomp_dir(),
 		.etc_dir = etc_dir,
 		.seccomp_json = p->seccomp_json,
+		.oci_runtime = runtime,
 		.ttl_minutes = req->ttl_minutes,
 	};
 	config = nx_container_config(&params);
@@ -178,12 +217,7 @@ static int docker_create(void *self, const nx_provider_create *req,
 		nx_docker_container_remove(p->docker, id, &ignored);
 		return nx_error_prefix(err, "cannot start the sandbox container");
 	}
-	/* Without the pid the sandbox still works, by exec. */
-	if (nx_docker_container_inspect(p->docker, id, &st, &ignored) == 0 &&
-	    st.running && st.pid > 0)
-		*handle = nx_xasprintf("%s:%d", id, st.pid);
-	else
-		*handle = steal_pointer(&id);
+	*handle = sandbox_handle(p, &id, runtime);
 	return 0;
 }
 
@@ -583,6 +617,8 @@ static int docker_reap(void *self, bool (*known)(void *ud, const char *id),
 	cleanup_free char *label = nx_xasprintf("io.nexus.data-dir=%s",
 						p->data_dir);
 	nx_docker_container *list = NULL;
+	/* At least grace_seconds old, to the second: with no grace, one made
+	 * this very second too. */
 	int64_t cutoff = nx_now_us() / 1000000 - grace_seconds;
 	nx_error ignored;
 	size_t i, n;
@@ -592,7 +628,7 @@ static int docker_reap(void *self, bool (*known)(void *ud, const char *id),
 					      err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (list[i].label && list[i].created < cutoff &&
+		if (list[i].label && list[i].created <= cutoff &&
 		    !known(ud, list[i].label))
 			nx_docker_container_remove(p->docker, list[i].id,
 						   &ignored);

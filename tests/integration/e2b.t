@@ -50,7 +50,7 @@ C
 ${CC:-cc} -shared -fPIC -I"$top_srcdir/src" -o "$BAD/old.so" "$BAD/old.c"
 printf 'not an ELF file\n' >"$BAD/junk.so"
 E2B_API_KEY=$KEY NEXUS_PLUGIN_DIR=$BAD run_cli nexus sandbox create x --provider old
-one_line "a plugin of another ABI" 1 "provider $BAD/old.so has ABI 99 \(size 16\); this nexus needs ABI 1"
+one_line "a plugin of another ABI" 1 "provider $BAD/old.so has ABI 99 \(size 16\); this nexus needs ABI 2"
 E2B_API_KEY=$KEY NEXUS_PLUGIN_DIR=$BAD run_cli nexus sandbox create x --provider junk
 one_line "a file that is not a plugin" 1 "cannot load provider plugin $BAD/junk.so: "
 is "$(rows)" "[]" "none of them left a row"

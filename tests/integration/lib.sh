@@ -16,6 +16,11 @@ NEXUS_USER="${NEXUS_USER:-tester}"
 NEXUS_PLUGIN_DIR="${NEXUS_PLUGIN_DIR:-$top_builddir/providers/e2b/.libs}"
 # Runs must come over the run socket unless a test says otherwise: with
 # "auto", a broken socket would go unnoticed behind the exec fallback.
+# Under gVisor (NEXUS_ISOLATION=gvisor) there is no run socket the host
+# can reach: runs go by exec.
+if [ "${NEXUS_ISOLATION:-}" = gvisor ]; then
+	NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-exec}"
+fi
 NEXUS_RUN_TRANSPORT="${NEXUS_RUN_TRANSPORT:-socket}"
 export NEXUS_DATA_DIR NEXUS_AGENT NEXUS_SERVER NEXUS_SECCOMP_DIR NEXUS_RUNTIMES_DIR NEXUS_USER \
 	NEXUS_RUN_TRANSPORT NEXUS_PLUGIN_DIR
@@ -76,6 +81,40 @@ stop_server() {
 	SERVER_PID=
 }
 
+# hold_lock [readers]: take the database's write lock from another process
+# and keep it until release_lock (or the end of the test file); returns once
+# it is held.  With "readers", shut readers out too (exclusive locking mode
+# and a write: WAL lets readers past a plain write lock).
+LOCK_READY="$NEXUS_DATA_DIR/.lock-ready" LOCK_RELEASE="$NEXUS_DATA_DIR/.lock-release"
+LOCKER=
+hold_lock() {
+	rm -f "$LOCK_READY" "$LOCK_RELEASE"
+	python3 - "$NEXUS_DATA_DIR/nexus.db" "$LOCK_READY" "$LOCK_RELEASE" "${1:-}" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+if sys.argv[4] == "readers":
+    db.execute("PRAGMA locking_mode = EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE")
+if sys.argv[4] == "readers":
+    db.execute("UPDATE sandboxes SET name = name")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+PY
+	LOCKER=$!
+	until [ -e "$LOCK_READY" ]; do
+		kill -0 $LOCKER 2>/dev/null || bail "the lock holder died"
+		sleep 0.05
+	done
+}
+release_lock() {
+	[ -n "$LOCKER" ] || return 0
+	touch "$LOCK_RELEASE"
+	wait $LOCKER
+	LOCKER=
+}
+
 # Every live sandbox of the data directory, whoever's: read from the
 # store itself, since a listing shows one user's.
 live_sandboxes() {
@@ -89,6 +128,7 @@ PY
 
 cleanup_sandboxes() {
 	stop_server
+	release_lock
 	for id in $(live_sandboxes); do
 		NEXUS_URL= nexus sandbox stop "$id" >/dev/null 2>&1 || true
 	done

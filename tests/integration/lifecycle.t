@@ -56,9 +56,12 @@ is "$out" "still here" "and runs code"
 nexus sandbox stop $RF >/dev/null
 NEW_ORPHAN=$(orphan orphannewaaaaaaaaaaaa)
 engine POST "/containers/$NEW_ORPHAN/start" >/dev/null
-nexus sandbox list --verify >/dev/null
+# A create under way holds the create lock shared (flock(1) here).
+flock -s "$NEXUS_DATA_DIR/create.lock" "$NEXUS_BIN" sandbox list --verify >/dev/null
 is "$(engine GET "/containers/$OLD_ORPHAN/json" | jq -r '.Id // "gone"')" gone "list --verify removes a container of this store that has no row"
-is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r .State.Status)" running "but not one made less than a minute ago (its row may be on the way)"
+is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r .State.Status)" running "but while a create is under way, not one made less than a minute ago (its row may be on the way)"
+nexus sandbox list --verify >/dev/null
+is "$(engine GET "/containers/$NEW_ORPHAN/json" | jq -r '.Id // "gone"')" gone "with no create under way, a new one goes too"
 engine DELETE "/containers/$NEW_ORPHAN?force=true" >/dev/null
 st=$(nexus sandbox status $SB --json)
 is "$(printf '%s' "$st" | jq -r .status)" stopped "the next command records it stopped"
@@ -96,6 +99,8 @@ is "$(nexus sandbox run $SB -c "print(open('/home/user/mark').read())")" kept "f
 
 # ---- dockerd restart (only when this suite started dockerd itself) ----------
 if [ -n "${NEXUS_TEST_DOCKERD_PIDFILE:-}" ] && [ -r "$NEXUS_TEST_DOCKERD_PIDFILE" ]; then
+	PZ=$(nexus sandbox create paused-at-restart --json | jq -r .sandbox_id)
+	nexus sandbox pause $PZ >/dev/null
 	pid=$(cat "$NEXUS_TEST_DOCKERD_PIDFILE")
 	kill -TERM "$pid"
 	while kill -0 "$pid" 2>/dev/null; do sleep 1; done
@@ -104,25 +109,21 @@ if [ -n "${NEXUS_TEST_DOCKERD_PIDFILE:-}" ] && [ -r "$NEXUS_TEST_DOCKERD_PIDFILE
 	until curl -sf --unix-socket "$DOCKER_SOCK" http://docker/_ping >/dev/null 2>&1 || [ $i -gt 60 ]; do sleep 1; i=$((i+1)); done
 	is "$(nexus sandbox status $SB --json | jq -r .status)" active "after a dockerd restart the row is still there"
 	is "$(nexus sandbox status $SB --verify --json | jq -c '[.status, .verified, .provider_status]')" '["stopped",true,"stopped"]' "and --verify tells the truth: the container did not survive"
+	is "$(nexus sandbox list --verify --json | jq -c --arg id $PZ '.sandboxes[] | select(.sandbox_id == $id) | [.status, .provider_status]')" \
+		'["stopped","stopped"]' "so does list --verify for a sandbox paused at the restart"
+	is "$(containers_of $SB):$(containers_of $PZ)" 0:0 "and no container of theirs is left"
 	S2=$(nexus sandbox create after-restart --json | jq -r .sandbox_id)
 	is "$(nexus sandbox run $S2 -c "print('up')")" up "sandboxes work again after the restart"
 else
-	for i in 1 2 3; do skip "dockerd restart: this suite did not start dockerd"; done
+	for i in 1 2 3 4 5; do skip "dockerd restart: this suite did not start dockerd"; done
 fi
 
 # ---- a create that fails after its container exists leaves nothing -------
 # Another process holds the database's write lock past nexus's busy timeout:
 # the row cannot be written, so the container must go too.
-python3 - "$NEXUS_DATA_DIR/nexus.db" <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-time.sleep(14)
-PY
-locker=$!
-sleep 1
+hold_lock
 run_cli nexus sandbox create doomed
-wait $locker
+release_lock
 is "$rc" 1 "create fails while the database stays locked"
 like "$err" "^Error: .*locked" "and says the database is locked"
 is "$(engine GET "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.nexus.name%3Ddoomed%22%5D%7D" | jq length)" 0 "no container is left behind"

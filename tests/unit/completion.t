@@ -48,7 +48,7 @@ is "$(complete_line nexus sandbox run box -)" \
 is "$(complete_line nexus sandbox run box --l)" "--language" \
 	"sandbox run options by prefix"
 is "$(complete_line nexus sandbox create x --)" \
-	"--agent-id --help --json --template --ttl" "sandbox create options"
+	"--agent-id --help --isolation --json --provider --template --ttl" "sandbox create options"
 is "$(complete_line nexus sandbox list -)" \
 	"--agent-id --help --json --tenant-id --user-id --verify -a -h -j -t -u -v" \
 	"sandbox list options"

@@ -54,6 +54,23 @@ static bool has_bind(json_object *mounts, const char *source,
 	return false;
 }
 
+/* The hard limit of a ulimit in the HostConfig, 0 when it has none. */
+static int64_t ulimit_of(json_object *h, const char *name)
+{
+	json_object *a = NULL, *u, *v;
+	size_t i;
+
+	json_object_object_get_ex(h, "Ulimits", &a);
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		u = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(u, "Name", &v) &&
+		    strcmp(json_object_get_string(v), name) == 0 &&
+		    json_object_object_get_ex(u, "Hard", &v))
+			return json_object_get_int64(v);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	nx_container_params p = {
@@ -67,6 +84,7 @@ int main(void)
 		.seccomp_dir = "/usr/share/nexus/seccomp",
 		.etc_dir = "/usr/share/nexus/runtimes/etc",
 		.seccomp_json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}",
+		.oci_runtime = "runc",
 		.ttl_minutes = 10,
 	};
 	json_object *c = nx_container_config(&p);
@@ -76,6 +94,10 @@ int main(void)
 	is_str(str_at(c, "User", NULL), "1000:1000", "non-root user");
 	is_str(str_at(c, "Image", NULL), "nexus-runtime:default", "image");
 	is_str(str_at(h, "NetworkMode", NULL), "none", "no network");
+	is_str(str_at(h, "Runtime", NULL), "runc",
+	       "runc named explicitly, whatever the engine's default");
+	is_str(str_at(c, "Labels", "io.nexus.runtime"), "runc",
+	       "labelled with its runtime");
 	is_str(str_at(h, "IpcMode", NULL), "private", "private IPC");
 	ok(json_object_object_get_ex(h, "CapDrop", &v) && array_has(v, "ALL") &&
 	   json_object_array_length(v) == 1, "drops ALL capabilities");
@@ -118,6 +140,18 @@ int main(void)
 	ok(!json_object_object_get_ex(json_object_object_get(c, "Labels"),
 				      "io.nexus.agent", NULL),
 	   "no agent label without an agent");
+	ok(!ulimit_of(h, "nproc"), "no RLIMIT_NPROC under runc (it counts the host's uid)");
+	json_object_put(c);
+
+	/* gVisor: the pids cgroup counts the sentry's host tasks. */
+	p.oci_runtime = "runsc";
+	c = nx_container_config(&p);
+	json_object_object_get_ex(c, "HostConfig", &h);
+	is_str(str_at(h, "Runtime", NULL), "runsc", "gVisor: runtime runsc");
+	ok(int_at(c, "HostConfig", "PidsLimit") == 256 * 16,
+	   "gVisor: the pids cgroup caps the sentry's host tasks");
+	ok(ulimit_of(h, "nproc") == 256,
+	   "gVisor: RLIMIT_NPROC caps the sandbox's processes");
 	json_object_put(c);
 	return tap_done();
 }

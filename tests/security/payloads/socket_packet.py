@@ -1,0 +1,4 @@
+# what: packet socket
+# expect-runc: ^rc=0 verdict: (EPERM|EAFNOSUPPORT|EACCES)$
+# expect-gvisor: ^rc=0 verdict: (EPERM|EAFNOSUPPORT|EACCES)$
+verdict(attempt(lambda: socket.socket(17,socket.SOCK_RAW,0)))
