@@ -85,10 +85,9 @@ static const char *parse_problem(struct json_tokener *tok)
 {
 	enum json_tokener_error e = json_tokener_get_error(tok);
 
+	/* No json_tokener_continue: parse_body has said where input ends. */
 	if (e == json_tokener_success)
 		return "more data after it";
-	if (e == json_tokener_continue)
-		return "it ends early";
 	return json_tokener_error_desc(e);
 }
 
