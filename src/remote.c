@@ -137,6 +137,8 @@ static int call(nx_remote *r, const char *method, const char *path,
 	__attribute__((cleanup(slist_freep))) struct curl_slist *headers = NULL;
 	nx_buf buf;
 	json_object *o = NULL;
+	const char *text;
+	size_t text_len;
 	long status = 0;
 	CURLcode rc;
 
@@ -163,11 +165,16 @@ static int call(nx_remote *r, const char *method, const char *path,
 	nx_curl.easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_body);
 	nx_curl.easy_setopt(r->curl, CURLOPT_WRITEDATA, &buf);
 	nx_curl.easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		nx_curl.easy_setopt(r->curl, CURLOPT_COPYPOSTFIELDS,
-				    json_object_to_json_string_ext(
-					    body, JSON_C_TO_STRING_PLAIN));
-	else if (strcmp(method, "POST") == 0)
+	if (body) {
+		/* Not COPYPOSTFIELDS: libcurl refuses to copy a string over 8 MB
+		 * (CURL_MAX_INPUT_LENGTH) and then uploads standard input
+		 * instead.  The text lives as long as body, past the call. */
+		text = json_object_to_json_string_length(
+			body, JSON_C_TO_STRING_PLAIN, &text_len);
+		nx_curl.easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				    (curl_off_t)text_len);
+		nx_curl.easy_setopt(r->curl, CURLOPT_POSTFIELDS, text);
+	} else if (strcmp(method, "POST") == 0)
 		nx_curl.easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE, 0L);
 	rc = nx_curl.easy_perform(r->curl);
 	nx_curl.easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);

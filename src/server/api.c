@@ -85,10 +85,9 @@ static const char *parse_problem(struct json_tokener *tok)
 {
 	enum json_tokener_error e = json_tokener_get_error(tok);
 
+	/* No json_tokener_continue: parse_body has said where input ends. */
 	if (e == json_tokener_success)
 		return "more data after it";
-	if (e == json_tokener_continue)
-		return "it ends early";
 	return json_tokener_error_desc(e);
 }
 
@@ -104,7 +103,7 @@ static int parse_body(const nx_api_request *rq, const char *const *allowed,
 	struct json_tokener *tok;
 	const char *key;
 	json_object *o;
-	size_t i;
+	size_t i, parsed;
 
 	*out = NULL;
 	if (rq->body_len == 0) {
@@ -114,11 +113,17 @@ static int parse_body(const nx_api_request *rq, const char *const *allowed,
 	tok = json_tokener_new();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, rq->body, (int)rq->body_len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    (size_t)json_tokener_get_parse_end(tok) != rq->body_len) {
+	parsed = json_tokener_get_parse_end(tok);
+	/* A number or literal that ends the body (5, null) is complete only
+	 * once json-c is told the input ended: a NUL says so. */
+	if (!o && parsed == rq->body_len &&
+	    json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    parsed != rq->body_len) {
 		nx_fail(err, NX_E_USAGE,
 			"the request body is not one JSON value: %s (at byte %zu)",
-			parse_problem(tok), json_tokener_get_parse_end(tok));
+			parse_problem(tok), parsed);
 		json_tokener_free(tok);
 		json_object_put(o);
 		return -1;

@@ -38,6 +38,8 @@ typedef struct server {
 	atomic_int in_flight;
 	atomic_bool draining;     /* SIGTERM came: no new work */
 	atomic_bool stopping;     /* the reaper may go */
+	atomic_bool started;      /* the daemon runs: its messages are log */
+	char start_problem[256];  /* libmicrohttpd's last word before that */
 	pthread_t reaper;
 } server;
 
@@ -250,6 +252,23 @@ static int check_exposure(const nx_server_opts *opts,
 	return 0;
 }
 
+/* libmicrohttpd's messages: before the daemon runs, the reason it did
+ * not start, kept for the one-line error; after, lines of the log. */
+NX_PRINTF(2, 0)
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	server *srv = cls;
+	char line[256], safe[256];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	nx_escape_text(safe, sizeof safe, line);
+	if (!atomic_load(&srv->started))
+		snprintf(srv->start_problem, sizeof srv->start_problem, "%s", safe);
+	else
+		fprintf(stderr, "nexus serve: %s\n", safe);
+}
+
 static int start(server *srv, const nx_server_opts *opts, nx_error *err)
 {
 	struct addrinfo *ai = NULL;
@@ -267,6 +286,7 @@ static int start(server *srv, const nx_server_opts *opts, nx_error *err)
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)opts->port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
@@ -274,9 +294,11 @@ static int start(server *srv, const nx_server_opts *opts, nx_error *err)
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!srv->daemon)
-		return nx_fail(err, NX_E_SYSTEM,
-			       "cannot listen on %s port %d (in use, or not an address of this machine?)",
-			       opts->host, opts->port);
+		return nx_fail(err, NX_E_SYSTEM, "cannot listen on %s port %d: %s",
+			       opts->host, opts->port,
+			       srv->start_problem[0] ? srv->start_problem :
+			       "in use, or not an address of this machine?");
+	atomic_store(&srv->started, true);
 	return 0;
 }
 
