@@ -27,6 +27,7 @@ const nx_container_limits nx_default_limits = {
 	.memory_bytes = 1024LL << 20,
 	.nano_cpus = 1000000000LL,
 	.pids = 256,
+	.gvisor_processes = 64,
 	.tmp_bytes = 256LL << 20,
 	.home_bytes = 512LL << 20,
 	.shm_bytes = 64LL << 20,
@@ -144,9 +145,14 @@ static json_object *security_opts(const nx_container_params *p)
  * sentry several host tasks (measured: a pids limit of 1024 ends the
  * whole sandbox at 100 to 200 processes), so the pids cgroup cannot count
  * the sandbox's processes.  There it caps the sentry at this many host
- * tasks per allowed process, and RLIMIT_NPROC, which gVisor's own kernel
- * counts for the sandbox alone, caps the processes.  (Under runc
- * RLIMIT_NPROC would count the uid's processes of the whole host.) */
+ * tasks per process of the runc limit, and RLIMIT_NPROC, which gVisor's
+ * own kernel counts for the sandbox alone, caps the processes and threads
+ * at gvisor_processes.  That is lower than runc's limit because each one
+ * costs the sentry memory too: at 128 or 256 a fork bomb takes the sentry
+ * past the memory limit and the cgroup kills the whole sandbox; at 64 the
+ * run's timeout clears the bomb in half a second and the sandbox goes on.
+ * (Under runc RLIMIT_NPROC would count the uid's processes across the
+ * host.) */
 #define GVISOR_HOST_TASKS_PER_PROCESS 16
 
 static bool is_gvisor(const nx_container_params *p)
@@ -172,7 +178,7 @@ static json_object *ulimits(const nx_container_params *p,
 	add_ulimit(a, "nofile", lim->open_files);
 	add_ulimit(a, "core", 0);
 	if (is_gvisor(p))
-		add_ulimit(a, "nproc", lim->pids);
+		add_ulimit(a, "nproc", lim->gvisor_processes);
 	return a;
 }
 

@@ -20,6 +20,7 @@ typedef struct nx_container_limits {
 	int64_t memory_bytes;     /* memory and memory+swap alike: no swap */
 	int64_t nano_cpus;
 	int64_t pids;
+	int64_t gvisor_processes; /* RLIMIT_NPROC under gVisor (see container.c) */
 	int64_t tmp_bytes;        /* tmpfs /tmp */
 	int64_t home_bytes;       /* tmpfs /home/user */
 	int64_t shm_bytes;        /* /dev/shm */

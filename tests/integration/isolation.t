@@ -98,7 +98,7 @@ fi
 G=$(NEXUS_RUN_TRANSPORT=auto nexus sandbox create under-gvisor --isolation gvisor --json | jq -r .sandbox_id)
 is "$(runtime_of "$G")" runsc "--isolation gvisor: the container runs under runsc"
 is "$(engine GET "/containers/nexus-$G/json" | jq -c '[.HostConfig.PidsLimit, (.HostConfig.Ulimits[] | select(.Name == "nproc") | .Hard)]')" \
-	"[4096,256]" "the pids cgroup caps the sentry's host tasks, RLIMIT_NPROC the processes"
+	"[4096,64]" "the pids cgroup caps the sentry's host tasks, RLIMIT_NPROC the processes"
 gv() { NEXUS_RUN_TRANSPORT=exec nexus sandbox run "$G" "$@" 2>&1; }
 # gVisor's kernel calls itself 4.4.0, whatever the host runs.
 is "$(gv -l bash -c 'uname -r')" "4.4.0" "the code meets gVisor's kernel, not the host's $(uname -r)"

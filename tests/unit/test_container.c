@@ -150,7 +150,7 @@ int main(void)
 	is_str(str_at(h, "Runtime", NULL), "runsc", "gVisor: runtime runsc");
 	ok(int_at(c, "HostConfig", "PidsLimit") == 256 * 16,
 	   "gVisor: the pids cgroup caps the sentry's host tasks");
-	ok(ulimit_of(h, "nproc") == 256,
+	ok(ulimit_of(h, "nproc") == 64,
 	   "gVisor: RLIMIT_NPROC caps the sandbox's processes");
 	json_object_put(c);
 	return tap_done();
