@@ -36,6 +36,10 @@ over --runs runs (default 30) of:
                   create target)
   raw create hard raw API create + start with nexus's own container config
                   (taken from inspect: agent as PID 1, every hardening option)
+  gvisor run      `nexus sandbox run` in a sandbox made with --isolation
+                  gvisor (runs go by exec there)
+  gvisor create   `nexus sandbox create --isolation gvisor`
+                  (both only when the engine has the runsc runtime)
 
 and each one's ratio to `bare`.  The measurements interleave: every round
 takes one sample of every kind for every language, in an order rotated each
@@ -85,7 +89,8 @@ SANDBOX_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 KINDS = ["bare", "nexus run", "nexus run exec", "raw API exec", "docker exec",
-         "docker run", "nexus create", "raw create", "raw create hard"]
+         "docker run", "nexus create", "raw create", "raw create hard",
+         "gvisor run", "gvisor create"]
 MiB = 1024 * 1024
 
 
@@ -237,6 +242,7 @@ class Lang:
         self.b = bench
         self.rootfs = None
         self.sandbox = None      # the sandbox every run goes to
+        self.gvisor_sandbox = None   # the same under --isolation gvisor
         self.cid = None          # its container
         self.inspect = None
         self.run_args = None     # docker run flags from inspect
@@ -248,6 +254,8 @@ class Lang:
         os.chmod(self.rootfs, 0o755)    # it is / for uid 1000
         export_rootfs(self.image, self.rootfs, b.containers)
         self.sandbox = b.nexus_create(self.name)
+        if b.gvisor:
+            self.gvisor_sandbox = b.nexus_create(self.name, "gvisor")
         self.cid = container_of(self.sandbox)
         self.inspect = api("GET", f"/containers/{self.cid}/json")
         self.run_args = self.docker_run_flags()
@@ -312,9 +320,9 @@ class Lang:
         check_out("bare", out)
         return ms
 
-    def nexus_run(self, transport="socket"):
+    def nexus_run(self, transport="socket", sandbox=None):
         ms, out = timed(lambda: self.b.nexus(
-            ["sandbox", "run", self.sandbox, "-l", self.name, "-c", self.code],
+            ["sandbox", "run", sandbox or self.sandbox, "-l", self.name, "-c", self.code],
             {"NEXUS_RUN_TRANSPORT": transport}))
         check_out(f"nexus run ({transport})", out)
         return ms
@@ -354,8 +362,8 @@ class Lang:
         check_out("docker run", out)
         return ms
 
-    def nexus_create(self):
-        ms, sb = timed(lambda: self.b.nexus_create(self.name))
+    def nexus_create(self, isolation=None):
+        ms, sb = timed(lambda: self.b.nexus_create(self.name, isolation))
         self.b.nexus_stop(sb)
         return ms
 
@@ -386,7 +394,9 @@ class Lang:
                 "raw API exec": self.raw_exec, "docker exec": self.docker_exec,
                 "docker run": self.docker_run, "nexus create": self.nexus_create,
                 "raw create": self.raw_create,
-                "raw create hard": self.raw_create_hard}[kind]()
+                "raw create hard": self.raw_create_hard,
+                "gvisor run": lambda: self.nexus_run("exec", self.gvisor_sandbox),
+                "gvisor create": lambda: self.nexus_create("gvisor")}[kind]()
 
 
 # ---- memory from /proc -------------------------------------------------------
@@ -508,6 +518,7 @@ class Bench:
         self.docker = next((p for p in ("/usr/local/bin/docker", "/usr/bin/docker",
                                         shutil.which("docker")) if p and os.access(p, os.X_OK)),
                            None)
+        self.gvisor = "runsc" in (api("GET", "/info").get("Runtimes") or {})
         self.sandboxes, self.containers, self.names = [], [], []
         self._seq = 0
 
@@ -522,9 +533,10 @@ class Bench:
         except subprocess.CalledProcessError as e:
             raise RuntimeError(f"nexus {' '.join(args[:2])}: {e.stderr.strip()}") from None
 
-    def nexus_create(self, template):
+    def nexus_create(self, template, isolation=None):
         out = self.nexus(["sandbox", "create", "bench", "--template", template,
-                          "--ttl", "120", "--json"])
+                          "--ttl", "120", "--json"] +
+                         (["--isolation", isolation] if isolation else []))
         sb = json.loads(out)["sandbox_id"]
         self.sandboxes.append(sb)
         return sb
@@ -585,6 +597,8 @@ def report(opts, langs, samples, mem, idle, docker):
         "nexus create": "nexus sandbox create",
         "raw create": "raw API create+start",
         "raw create hard": "raw create+start (nexus cfg)",
+        "gvisor run": "nexus sandbox run (gVisor)",
+        "gvisor create": "nexus sandbox create (gVisor)",
     }
     all_ok = True
     for lang in langs:
@@ -624,6 +638,9 @@ def report(opts, langs, samples, mem, idle, docker):
             print(line + ("   " + "; ".join(notes) if notes else ""))
     if docker is None:
         print("\n(no docker CLI found: docker exec and docker run are n/a)")
+    if not any("gvisor run" in samples[lang.name] and samples[lang.name]["gvisor run"]
+               for lang in langs):
+        print("\n(no runsc runtime in the engine: the gVisor rows are n/a; scripts/gvisor.sh)")
 
     print()
     print(f"memory (KiB; 1 MiB = 1024 KiB)")
@@ -676,7 +693,8 @@ def main():
 
     b = Bench(opts)
     langs = [Lang(n, b) for n in names]
-    kinds = [k for k in KINDS if b.docker or k not in ("docker exec", "docker run")]
+    kinds = [k for k in KINDS if (b.docker or k not in ("docker exec", "docker run")) and
+             (b.gvisor or not k.startswith("gvisor"))]
     samples = {l.name: {k: [] for k in KINDS} for l in langs}
     mem, idle = {}, {}
     t0 = time.monotonic()
