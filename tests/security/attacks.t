@@ -134,7 +134,7 @@ for file in "$PAYLOADS"/*.py "$PAYLOADS"/*.js "$PAYLOADS"/*.sh; do
 	if [ -n "$want_json" ]; then
 		got=$(printf '%s' "$out" | jq -c '[.exit_code, .stdout, .stderr]' 2>&1)
 		is "$got" "$want_json" "$name: $what"
-		outcome="exit $rc, JSON exact"
+		outcome="JSON exact, exit_code $(printf '%s' "$out" | jq .exit_code 2>/dev/null)"
 	else
 		want=$(header "$file" "expect-$ISOLATION")
 		[ -n "$want" ] || want=$(header "$file" expect)
