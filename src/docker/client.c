@@ -751,6 +751,20 @@ static void reply_what(const struct request *q, char what[REPLY_WHAT_MAX])
 		 q->path);
 }
 
+/* Perform q and insist on status want, else the engine's error; what then
+ * names the reply for its parser's messages. */
+static int perform_expect(nx_docker *d, const struct request *q, long want,
+			  struct reply *r, char what[REPLY_WHAT_MAX],
+			  nx_error *err)
+{
+	if (perform(d, q, r, err) < 0)
+		return -1;
+	if (r->status != want)
+		return engine_error(r, NX_E_PROVIDER, err);
+	reply_what(q, what);
+	return 0;
+}
+
 int nx_docker_ping(nx_docker *d, nx_error *err)
 {
 	return negotiate(d, 0, err);
@@ -766,11 +780,8 @@ int nx_docker_has_runtime(nx_docker *d, const char *name, bool *has,
 	char what[REPLY_WHAT_MAX];
 
 	*has = false;
-	if (perform(d, &q, &r, err) < 0)
+	if (perform_expect(d, &q, 200, &r, what, err) < 0)
 		return -1;
-	if (r.status != 200)
-		return engine_error(&r, NX_E_PROVIDER, err);
-	reply_what(&q, what);
 	return nx_docker_parse_runtimes(reply_body(&r), r.body.len, what, name,
 					has, err);
 }
@@ -1015,11 +1026,8 @@ int nx_docker_container_list_by_label(nx_docker *d, const char *label,
 	cleanup_reply struct reply r = { 0 };
 	char what[REPLY_WHAT_MAX];
 
-	if (perform(d, &q, &r, err) < 0)
+	if (perform_expect(d, &q, 200, &r, what, err) < 0)
 		return -1;
-	if (r.status != 200)
-		return engine_error(&r, NX_E_PROVIDER, err);
-	reply_what(&q, what);
 	return nx_docker_parse_container_list(reply_body(&r), r.body.len, what,
 					      value_key, out, count, err);
 }
@@ -1120,11 +1128,8 @@ int nx_docker_image_list(nx_docker *d, const char *repo,
 
 	*images_out = NULL;
 	*count_out = 0;
-	if (perform(d, &q, &r, err) < 0)
+	if (perform_expect(d, &q, 200, &r, what, err) < 0)
 		return -1;
-	if (r.status != 200)
-		return engine_error(&r, NX_E_PROVIDER, err);
-	reply_what(&q, what);
 	return nx_docker_parse_image_list(reply_body(&r), r.body.len, what,
 					  repo, images_out, count_out, err);
 }
@@ -1347,11 +1352,8 @@ static int exec_create(nx_docker *d, const nx_docker_exec_req *req,
 	q.body = json_object_to_json_string_ext(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	if (perform(d, &q, &r, err) < 0)
+	if (perform_expect(d, &q, 201, &r, what, err) < 0)
 		return -1;
-	if (r.status != 201)
-		return engine_error(&r, NX_E_PROVIDER, err);
-	reply_what(&q, what);
 	return nx_docker_parse_create(reply_body(&r), r.body.len, what, "exec",
 				      id_out, err);
 }
