@@ -32,3 +32,22 @@ def attempt(fn):
 
 def verdict(*parts):
     print("verdict:", *parts, flush=True)
+
+
+def fill(directory, file_mib=1 << 30):
+    """Write a MiB at a time into directory, a new file every file_mib
+    MiB, until a write fails; remove the files again.  Returns the errno's
+    name and the MiB written."""
+    n = 0
+    try:
+        while True:
+            with open("%s/fill%d" % (directory, n // file_mib), "ab") as f:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+            n += 1
+    except OSError as e:
+        name = errno.errorcode.get(e.errno, str(e.errno))
+    for f in os.listdir(directory):
+        if f.startswith("fill"):
+            os.unlink(os.path.join(directory, f))
+    return name, n
