@@ -118,6 +118,31 @@ build_nexus() { # build_nexus DIR [configure options...]
 	(cd "$dir" && ../configure "$@" >&2 && make -j"$(nproc)" >&2)
 }
 
+# The build the suites run against the real engine: build/ with warnings
+# as errors, the tree's runtimes/ and every runtime image built.
+build_for_suite() { # build_for_suite TOP
+	build_nexus build --enable-werror
+	NEXUS_RUNTIMES_DIR="$1/runtimes"
+	export NEXUS_RUNTIMES_DIR
+	ensure_runtimes "$1/build/nexus" default python javascript bash
+}
+
+# Count the results the test driver recorded in .trs files into $passed,
+# $failed and $skipped.
+count_results() { # count_results TRS-FILE...
+	passed=0 failed=0 skipped=0
+	for trs in "$@"; do
+		while read -r key value _; do
+			[ "$key" = ":test-result:" ] || continue
+			case "$value" in
+			PASS | XFAIL) passed=$((passed + 1)) ;;
+			SKIP) skipped=$((skipped + 1)) ;;
+			*) failed=$((failed + 1)) ;;
+			esac
+		done <"$trs"
+	done
+}
+
 # Build the runtime images that are missing, with the given nexus binary.
 ensure_runtimes() { # ensure_runtimes NEXUS-BINARY [LANG...]
 	bin=$1

@@ -13,10 +13,7 @@ top=$PWD
 install_packages
 ensure_docker
 ensure_gvisor
-build_nexus build --enable-werror
-NEXUS_RUNTIMES_DIR="$top/runtimes"
-export NEXUS_RUNTIMES_DIR
-ensure_runtimes "$top/build/nexus" default python javascript bash
+build_for_suite "$top"
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
@@ -51,14 +48,9 @@ for name, (lang, what, runc, gvisor) in rows.items():
     print("| %s | %s | %s | `%s` | `%s` |" % (name, lang, what, runc, gvisor))
 PY
 
-passed=0 failed=0 skipped=0
-for trs in $(find build/tests/security build/tests/integration/faults.trs \
-	build/tests/integration/badinput.trs build/tests/fuzz -name '*.trs' 2>/dev/null); do
-	p=$(grep -c '^:test-result: \(PASS\|XFAIL\)' "$trs" || true)
-	f=$(grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)' "$trs" || true)
-	s=$(grep -c '^:test-result: SKIP' "$trs" || true)
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-done
+# shellcheck disable=SC2046
+count_results $(find build/tests/security build/tests/integration/faults.trs \
+	build/tests/integration/badinput.trs build/tests/fuzz -name '*.trs' 2>/dev/null)
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -19,10 +19,7 @@ say "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	cd build-asan && make check-unit >&2) || status=1
 
 say "the whole suite against the real engine"
-build_nexus build --enable-werror
-NEXUS_RUNTIMES_DIR="$top/runtimes"
-export NEXUS_RUNTIMES_DIR
-ensure_runtimes "$top/build/nexus" default python javascript bash
+build_for_suite "$top"
 if [ -r /run/nexus-dockerd.pid ] &&
 	[ "$(cat "/proc/$(cat /run/nexus-dockerd.pid)/comm" 2>/dev/null)" = dockerd ]; then
 	# dockerd is ours: the lifecycle test may restart it.
@@ -31,18 +28,8 @@ if [ -r /run/nexus-dockerd.pid ] &&
 fi
 (cd build && make check >&2) || status=1
 
-# Count the results the test driver recorded, one .trs file per test.
-passed=0 failed=0 skipped=0
-for trs in $(find build-asan build -name '*.trs'); do
-	while read -r key value _; do
-		[ "$key" = ":test-result:" ] || continue
-		case "$value" in
-		PASS | XFAIL) passed=$((passed + 1)) ;;
-		SKIP) skipped=$((skipped + 1)) ;;
-		*) failed=$((failed + 1)) ;;
-		esac
-	done <"$trs"
-done
+# shellcheck disable=SC2046
+count_results $(find build-asan build -name '*.trs')
 for log in $(find build-asan build -name '*.log' ! -name 'config.log' ! -name test-suite.log); do
 	if grep -q '^not ok\|^Bail out' "$log"; then
 		echo "--- $log" >&2
